@@ -1,0 +1,133 @@
+// cloud-connector: the S3 gateway. Reads its config from a file (--config)
+// or from the config bucket named by CONF_* environment variables, then
+// serves until SIGTERM. See docs/configuration.md.
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/log.h"
+#include "engine/config_source.h"
+#include "engine/credentials.h"
+#include "engine/gateway.h"
+#include "engine/ini.h"
+#include "engine/settings.h"
+#include "engine/state_dir.h"
+#include "frontend/server.h"
+#include "storage/http_client.h"
+
+namespace {
+
+std::string env(const char* name, const char* fallback = "") {
+    const char* v = std::getenv(name);
+    return v ? v : fallback;
+}
+
+struct Startup {
+    std::string main_config_text;
+    std::string origin;
+    std::unique_ptr<cc::ConfigSource> source;
+};
+
+Startup from_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("--config " + path + ": cannot be read");
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    auto dir = std::filesystem::absolute(path).parent_path().string();
+    return {buf.str(), path, std::make_unique<cc::DirectoryConfigSource>(dir)};
+}
+
+Startup from_bucket() {
+    const std::string bucket = env("CONF_BUCKET");
+    if (bucket.empty()) throw std::runtime_error("CONF_BUCKET: missing (or pass --config PATH to read a local file)");
+    std::string endpoint = env("CONF_ENDPOINT");
+    std::string region = env("AWS_DEFAULT_REGION", env("AWS_REGION", "us-east-1").c_str());
+    if (endpoint.empty()) endpoint = "https://s3.amazonaws.com";
+    while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+    const std::string name = env("CONF_NAME", "cloud-connector.conf");
+    const auto slash = name.rfind('/');
+    const std::string prefix = slash == std::string::npos ? "" : name.substr(0, slash + 1);
+
+    cc::S3Location where{endpoint, bucket, region, "config", {}};
+    auto store = std::make_shared<cc::S3Store>(where, cc::credentials_from_environment());
+    auto source = std::make_unique<cc::BucketConfigSource>(store, prefix, endpoint + "/" + bucket);
+    auto main_config = source->fetch(name.substr(prefix.size()), "");
+    return {main_config->content, source->describe(name.substr(prefix.size())), std::move(source)};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{
+        "cloud-connector: an S3 gateway that serves one namespace over a cloud object store (\"local\") and an\n"
+        "on-prem OpenStack Swift cluster (\"remote\"): reads local first and fall back to remote, writes local.\n\n"
+        "Configuration comes from --config PATH, or, without it, from the config bucket:\n"
+        "  CONF_BUCKET    bucket holding the config files (required without --config)\n"
+        "  CONF_ENDPOINT  S3 endpoint of that bucket (empty: Amazon S3)\n"
+        "  CONF_NAME      object name of the main config (default cloud-connector.conf; may carry a prefix)\n"
+        "  AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (ECS task role)\n"
+        "Signals: SIGTERM/SIGINT drain and exit; SIGHUP reloads the user database and mapping now."};
+    std::string config_path;
+    bool check_only = false;
+    int grace = 30;
+    app.add_option("-c,--config", config_path,
+                   "Main config file (INI); the mapping and user database it names are read relative to it");
+    app.add_flag("--check", check_only, "Load and validate the whole configuration, print a summary and exit");
+    app.add_option("--shutdown-grace", grace, "Seconds to let requests in flight finish on SIGTERM")
+        ->default_val(30)->check(CLI::Range(0, 3600));
+    app.set_version_flag("--version", "cloud-connector 0.1.0");
+    CLI11_PARSE(app, argc, argv);
+
+    // Signals are taken synchronously by the main thread (sigwait), so every
+    // thread started below inherits the blocked mask.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+    cc::http_global_init();
+
+    std::unique_ptr<cc::Gateway> gateway;
+    std::unique_ptr<cc::StateDir> state;
+    std::unique_ptr<cc::Server> server;
+    try {
+        Startup start = config_path.empty() ? from_bucket() : from_file(config_path);
+        cc::Settings settings = cc::settings_from_ini(cc::IniFile::parse(start.main_config_text, start.origin));
+        cc::log::set_level(cc::log::parse_level(settings.log_level));
+        state = std::make_unique<cc::StateDir>(settings.state_dir);
+        gateway = std::make_unique<cc::Gateway>(settings, std::move(start.source));
+        gateway->load();
+        if (check_only) {
+            std::printf("configuration OK: %s\n", start.origin.c_str());
+            return 0;
+        }
+        server = std::make_unique<cc::Server>(*gateway);
+        server->start();
+        gateway->start_reloading();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "cloud-connector: %s\n", e.what());
+        return 1;
+    }
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&signals, &sig) != 0) continue;
+        if (sig == SIGHUP) {
+            cc::log::info("SIGHUP: reloading the user database and mapping");
+            gateway->reload();
+            continue;
+        }
+        cc::log::info("signal ", sig, ": draining requests (grace ", grace, " s) and exiting");
+        server->stop(grace);
+        gateway->stop();
+        std::fflush(stderr);
+        std::_Exit(0);   // idle keep-alive threads are not worth waiting for
+    }
+}

@@ -1,0 +1,167 @@
+#include "engine/gateway.h"
+
+#include <chrono>
+
+#include "common/log.h"
+#include "engine/layout.h"
+#include "engine/layout_store.h"
+#include "engine/merged_store.h"
+#include "storage/s3_store.h"
+#include "storage/swift_store.h"
+
+namespace cc {
+
+Gateway::Gateway(Settings settings, std::unique_ptr<ConfigSource> source)
+    : settings_(std::move(settings)), source_(std::move(source)) {}
+
+Gateway::~Gateway() { stop(); }
+
+std::shared_ptr<const ConfigSnapshot> Gateway::read(const ConfigSnapshot* previous) {
+    auto users_file = source_->fetch(settings_.users_file, previous ? previous->users_version : "");
+    auto mapping_file = source_->fetch(settings_.mapping_file, previous ? previous->mapping_version : "");
+    if (!users_file && !mapping_file) return nullptr;   // nothing changed
+
+    auto next = std::make_shared<ConfigSnapshot>();
+    if (users_file) {
+        try {
+            next->users = UserDb::parse(users_file->content);
+        } catch (const std::exception& e) {
+            throw std::runtime_error(source_->describe(settings_.users_file) + ": " + e.what());
+        }
+        next->users_version = users_file->version;
+    } else {
+        next->users = previous->users;
+        next->users_version = previous->users_version;
+    }
+    if (mapping_file) {
+        try {
+            next->mapping = Mapping::parse(mapping_file->content);
+        } catch (const std::exception& e) {
+            throw std::runtime_error(source_->describe(settings_.mapping_file) + ": " + e.what());
+        }
+        next->mapping_version = mapping_file->version;
+    } else {
+        next->mapping = previous->mapping;
+        next->mapping_version = previous->mapping_version;
+    }
+    return next;
+}
+
+void Gateway::load() {
+    auto first = read(nullptr);
+    std::lock_guard lock(snapshot_mutex_);
+    snapshot_ = first;
+    log::info("loaded ", snapshot_->users.size(), " users and ", snapshot_->mapping.entries().size(),
+              " mapping entries");
+}
+
+bool Gateway::reload() {
+    auto current = snapshot();
+    std::shared_ptr<const ConfigSnapshot> next;
+    try {
+        next = read(current.get());
+    } catch (const std::exception& e) {
+        log::error("CONFIG RELOAD FAILED, keeping the last good user database and mapping: ", e.what());
+        return false;
+    }
+    if (!next) return false;
+    {
+        std::lock_guard lock(snapshot_mutex_);
+        snapshot_ = next;
+    }
+    log::info("config reloaded: ", next->users.size(), " users, ", next->mapping.entries().size(),
+              " mapping entries");
+    return true;
+}
+
+void Gateway::start_reloading() {
+    reloader_ = std::thread([this] {
+        std::unique_lock lock(stop_mutex_);
+        while (!stopping_) {
+            if (stop_cv_.wait_for(lock, std::chrono::seconds(settings_.reload_interval), [this] { return stopping_; }))
+                break;
+            lock.unlock();
+            reload();
+            lock.lock();
+        }
+    });
+}
+
+void Gateway::stop() {
+    {
+        std::lock_guard lock(stop_mutex_);
+        stopping_ = true;
+    }
+    stop_cv_.notify_all();
+    if (reloader_.joinable()) reloader_.join();
+}
+
+std::shared_ptr<const ConfigSnapshot> Gateway::snapshot() const {
+    std::lock_guard lock(snapshot_mutex_);
+    return snapshot_;
+}
+
+StorePtr make_local_store(const MappingEntry& entry, const std::string& container, const Settings& settings) {
+    HttpTimeouts timeouts{settings.backend_connect_timeout, settings.backend_timeout};
+    StorePtr raw;
+    if (entry.protocol == "swift") {
+        raw = std::make_shared<SwiftStore>(
+            SwiftLocation{entry.aws_endpoint, entry.aws_bucket, entry.aws_identity, entry.aws_secret, "local", timeouts});
+    } else {
+        S3Location where;
+        where.endpoint = entry.aws_endpoint.empty()
+                             ? (entry.aws_region == "us-east-1" ? std::string("https://s3.amazonaws.com")
+                                                                : "https://s3." + entry.aws_region + ".amazonaws.com")
+                             : entry.aws_endpoint;
+        while (!where.endpoint.empty() && where.endpoint.back() == '/') where.endpoint.pop_back();
+        where.bucket = entry.aws_bucket;
+        where.region = entry.aws_region;
+        where.side = "local";
+        where.timeouts = timeouts;
+        Credentials creds{entry.aws_identity, entry.aws_secret, ""};
+        raw = std::make_shared<S3Store>(where, [creds] { return creds; });
+    }
+    return std::make_shared<LayoutStore>(raw, layout::object_prefix(entry.account, container, entry.custom_prefix),
+                                         entry.custom_prefix.has_value());
+}
+
+StorePtr make_remote_store(const User& user, const std::string& container, const Settings& settings) {
+    S3Location where;
+    where.endpoint = settings.swift_baseurl;
+    where.bucket = container;
+    where.region = settings.remote_region;
+    where.side = "remote";
+    where.timeouts = {settings.backend_connect_timeout, settings.backend_timeout};
+    // The on-prem cluster is addressed with the client's own credentials, so
+    // it enforces the same rights it would if the client talked to it directly.
+    Credentials creds{user.access_key, user.secret_key, ""};
+    return std::make_shared<S3Store>(where, [creds] { return creds; });
+}
+
+BucketRoute Gateway::open_bucket(const User& user, const std::string& bucket) const {
+    BucketRoute route;
+    route.snapshot = snapshot();
+    route.entry = route.snapshot->mapping.resolve(user.account, bucket);
+    if (!route.entry) {
+        S3Error e(404, "NoSuchBucket",
+                  "The specified bucket does not exist: no 1space mapping covers container '" + bucket +
+                      "' of account '" + user.account + "'");
+        e.detail_name = "BucketName";
+        e.detail_value = bucket;
+        throw e;
+    }
+    route.store = std::make_shared<MergedStore>(make_local_store(*route.entry, bucket, settings_),
+                                                make_remote_store(user, bucket, settings_));
+    return route;
+}
+
+std::vector<std::string> Gateway::buckets_of(const User& user) const {
+    std::vector<std::string> out;
+    for (const auto& e : snapshot()->mapping.entries())
+        if (e.account == user.account && !e.is_wildcard()) out.push_back(e.container);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+}  // namespace cc

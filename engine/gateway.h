@@ -1,0 +1,75 @@
+// The engine's face to the frontend: who the users are, which store stack
+// serves a bucket, and keeping both fresh. The user database and the mapping
+// are one immutable snapshot, swapped atomically on reload, so a request in
+// flight keeps the snapshot it started with.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/config_source.h"
+#include "engine/mapping.h"
+#include "engine/settings.h"
+#include "engine/users.h"
+#include "storage/object_store.h"
+
+namespace cc {
+
+struct ConfigSnapshot {
+    UserDb users;
+    Mapping mapping;
+    std::string users_version, mapping_version;
+};
+
+struct BucketRoute {
+    std::shared_ptr<const ConfigSnapshot> snapshot;   // keeps `entry` alive
+    const MappingEntry* entry = nullptr;
+    StorePtr store;                                   // the merged store stack for this bucket
+};
+
+class Gateway {
+public:
+    Gateway(Settings settings, std::unique_ptr<ConfigSource> source);
+    ~Gateway();
+
+    // Reads the user database and mapping; throws std::runtime_error naming
+    // the file and the problem. Call once before serving.
+    void load();
+    // Re-checks both files; a broken new version is logged and ignored.
+    // Returns true when a new snapshot was swapped in.
+    bool reload();
+    void start_reloading();   // every settings.reload_interval seconds
+    void stop();
+
+    std::shared_ptr<const ConfigSnapshot> snapshot() const;
+    const Settings& settings() const { return settings_; }
+
+    // The store stack that serves `bucket` for `user`; throws S3Error
+    // NoSuchBucket when no mapping covers it (and contacts no store).
+    BucketRoute open_bucket(const User& user, const std::string& bucket) const;
+    // Containers the user reaches through exact mapping entries.
+    std::vector<std::string> buckets_of(const User& user) const;
+
+private:
+    std::shared_ptr<const ConfigSnapshot> read(const ConfigSnapshot* previous);
+
+    Settings settings_;
+    std::unique_ptr<ConfigSource> source_;
+    mutable std::mutex snapshot_mutex_;
+    std::shared_ptr<const ConfigSnapshot> snapshot_;
+
+    std::mutex stop_mutex_;
+    std::condition_variable stop_cv_;
+    bool stopping_ = false;
+    std::thread reloader_;
+};
+
+// Builds the store stack for one mapping entry and container (exposed for tests and tools).
+StorePtr make_local_store(const MappingEntry& entry, const std::string& container, const Settings& settings);
+StorePtr make_remote_store(const User& user, const std::string& container, const Settings& settings);
+
+}  // namespace cc

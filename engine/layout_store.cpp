@@ -1,0 +1,75 @@
+#include "engine/layout_store.h"
+
+#include "common/rfc2047.h"
+
+namespace cc {
+
+WriteOptions encode_metadata(const WriteOptions& opts) {
+    WriteOptions out = opts;
+    for (auto& [k, v] : out.user_meta) v = rfc2047::encode(v);
+    return out;
+}
+
+void decode_metadata(ObjectInfo& info) {
+    for (auto& [k, v] : info.user_meta) v = rfc2047::decode(v);
+}
+
+LayoutStore::LayoutStore(StorePtr inner, std::string prefix, bool hide_manifests)
+    : inner_(std::move(inner)), prefix_(std::move(prefix)), hide_manifests_(hide_manifests) {}
+
+ReadResult LayoutStore::decoded(ReadResult r, const std::string& key) const {
+    r.info.key = key;
+    decode_metadata(r.info);
+    return r;
+}
+
+ReadResult LayoutStore::head(const std::string& key, const ReadOptions& opts) {
+    return decoded(inner_->head(prefix_ + key, opts), key);
+}
+
+ReadResult LayoutStore::get(const std::string& key, const ReadOptions& opts, BodySink& sink) {
+    // The sink sees the head before any bytes: decode it on the way through.
+    struct DecodingSink : BodySink {
+        BodySink& next;
+        const std::string& key;
+        DecodingSink(BodySink& n, const std::string& k) : next(n), key(k) {}
+        void begin(const ReadResult& head) override {
+            ReadResult r = head;
+            r.info.key = key;
+            decode_metadata(r.info);
+            next.begin(r);
+        }
+        void write(const char* d, std::size_t n) override { next.write(d, n); }
+    } decoding(sink, key);
+    return decoded(inner_->get(prefix_ + key, opts, decoding), key);
+}
+
+std::string LayoutStore::put(const std::string& key, const WriteOptions& opts, BodySource& body) {
+    return inner_->put(prefix_ + key, encode_metadata(opts), body);
+}
+
+void LayoutStore::remove(const std::string& key) { inner_->remove(prefix_ + key); }
+
+std::optional<std::string> LayoutStore::replace_metadata(const std::string& key, const WriteOptions& opts) {
+    return inner_->replace_metadata(prefix_ + key, encode_metadata(opts));
+}
+
+ListPage LayoutStore::list(const ListRequest& req) {
+    ListRequest inner_req = req;
+    inner_req.prefix = prefix_ + req.prefix;
+    if (!req.marker.empty()) inner_req.marker = prefix_ + req.marker;
+    ListPage page = inner_->list(inner_req);
+    ListPage out;
+    out.truncated = page.truncated;
+    for (auto& e : page.entries) {
+        if (e.info.key.compare(0, prefix_.size(), prefix_) != 0) continue;   // not ours (defensive)
+        e.info.key.erase(0, prefix_.size());
+        // SLO manifests sit beside the objects when a custom prefix is used.
+        if (hide_manifests_ && e.info.key.rfind(".manifests/", 0) == 0) continue;
+        out.entries.push_back(std::move(e));
+    }
+    if (page.next_marker.compare(0, prefix_.size(), prefix_) == 0) out.next_marker = page.next_marker.substr(prefix_.size());
+    return out;
+}
+
+}  // namespace cc

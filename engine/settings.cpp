@@ -1,0 +1,99 @@
+#include "engine/settings.h"
+
+#include <cctype>
+#include <charconv>
+#include <limits>
+#include <stdexcept>
+
+namespace cc {
+
+namespace {
+
+const std::string kDefault = "DEFAULT";
+const std::string kProxy = "app:proxy-server";
+const std::string kAuth = "filter:cloud-connector-auth";
+const std::string kOwn = "cloud-connector";
+
+[[noreturn]] void fail(const std::string& section, const std::string& key, const std::string& problem) {
+    throw std::runtime_error("[" + section + "] " + key + ": " + problem);
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// A present value must not be empty; an absent one keeps the default.
+void read_string(const IniFile& ini, const std::string& section, const std::string& key, std::string& out) {
+    auto v = ini.get(section, key);
+    if (!v) return;
+    if (v->empty()) fail(section, key, "empty");
+    out = *v;
+}
+
+// Decimal digits only (an optional leading '+'), parsed fully, within [lo, hi].
+void read_int(const IniFile& ini, const std::string& section, const std::string& key, int lo, int hi, int& out) {
+    auto v = ini.get(section, key);
+    if (!v) return;
+    const std::string& s = *v;
+    std::string_view digits = s;
+    if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
+    long long n = 0;
+    const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    const bool all_digits = !digits.empty() && digits.front() != '-' && digits.front() != '+';
+    if (!all_digits || ptr != digits.data() + digits.size() ||
+        (ec != std::errc() && ec != std::errc::result_out_of_range)) {
+        fail(section, key, std::string(lo > 0 ? "not a positive integer" : "not an integer") + ": '" + s + "'");
+    }
+    if (ec == std::errc::result_out_of_range || n < lo || n > hi) {
+        fail(section, key, "out of range " + std::to_string(lo) + ".." + std::to_string(hi) + ": '" + s + "'");
+    }
+    out = static_cast<int>(n);
+}
+
+}  // namespace
+
+Settings settings_from_ini(const IniFile& ini) {
+    Settings s;
+
+    // [DEFAULT]
+    read_string(ini, kDefault, "bind_ip", s.bind_ip);
+    read_int(ini, kDefault, "bind_port", 1, 65535, s.bind_port);
+
+    auto url = ini.get(kDefault, "swift_baseurl");
+    if (!url || url->empty()) fail(kDefault, "swift_baseurl", "missing");
+    {
+        std::string u = *url;
+        const auto sep = u.find("://");
+        const std::string scheme = sep == std::string::npos ? std::string() : lower(u.substr(0, sep + 3));
+        if (scheme != "http://" && scheme != "https://")
+            fail(kDefault, "swift_baseurl", "must start with http:// or https://: '" + *url + "'");
+        while (!u.empty() && u.back() == '/') u.pop_back();
+        if (u.size() <= scheme.size()) fail(kDefault, "swift_baseurl", "no host: '" + *url + "'");
+        s.swift_baseurl = scheme + u.substr(scheme.size());   // scheme in lower case
+    }
+
+    if (auto lvl = ini.get(kDefault, "log_level")) {
+        std::string l = lower(*lvl);
+        if (l == "warn") l = "warning";
+        if (l != "debug" && l != "info" && l != "warning" && l != "error")
+            fail(kDefault, "log_level", "must be one of debug, info, warning, error: '" + *lvl + "'");
+        s.log_level = l;
+    }
+
+    // Names of the mapping file and the user database.
+    read_string(ini, kProxy, "conf_file", s.mapping_file);
+    read_string(ini, kAuth, "s3_passwd_json", s.users_file);
+
+    // [cloud-connector]
+    read_string(ini, kOwn, "state_dir", s.state_dir);
+    read_int(ini, kOwn, "reload_interval", 1, 86400, s.reload_interval);
+    read_int(ini, kOwn, "max_threads", 1, 65536, s.max_threads);
+    read_int(ini, kOwn, "backend_connect_timeout", 1, 3600, s.backend_connect_timeout);
+    read_int(ini, kOwn, "backend_timeout", 1, 86400, s.backend_timeout);
+    read_string(ini, kOwn, "remote_region", s.remote_region);
+    read_int(ini, kOwn, "max_skew_seconds", 1, 7 * 86400, s.max_skew_seconds);
+    return s;
+}
+
+}  // namespace cc

@@ -1,0 +1,33 @@
+// Everything the main config file decides, validated once. The reference's
+// keys keep their places ([DEFAULT], [app:proxy-server], [filter:cloud-connector-auth]);
+// this product's own settings live in [cloud-connector].
+#pragma once
+#include <string>
+#include "engine/ini.h"
+
+namespace cc {
+
+struct Settings {
+    // [DEFAULT]
+    std::string bind_ip = "0.0.0.0";
+    int bind_port = 8081;
+    std::string swift_baseurl;              // on-prem cluster's S3 API, required
+    std::string log_level = "info";         // debug|info|warning|error
+    // [app:proxy-server] conf_file, [filter:cloud-connector-auth] s3_passwd_json
+    std::string mapping_file = "sync-config.json";
+    std::string users_file = "s3-passwd.json";
+    // [cloud-connector]
+    std::string state_dir = "/var/lib/cloud-connector";
+    int reload_interval = 30;               // seconds, > 0
+    int max_threads = 256;                  // request threads (one per active connection)
+    int backend_connect_timeout = 5;        // seconds
+    int backend_timeout = 60;               // seconds without progress before a backend is "down"
+    std::string remote_region = "us-east-1";// SigV4 region used towards swift_baseurl
+    int max_skew_seconds = 900;
+};
+
+// Throws std::runtime_error whose message names the offending setting, e.g.
+// "[DEFAULT] swift_baseurl: missing" or "[cloud-connector] reload_interval: not a positive integer: 'x'".
+Settings settings_from_ini(const IniFile& ini);
+
+}  // namespace cc

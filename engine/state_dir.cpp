@@ -1,0 +1,43 @@
+#include "engine/state_dir.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+namespace cc {
+
+StateDir::StateDir(const std::string& path) : path_(path) {
+    namespace fs = std::filesystem;
+    const std::string where = "[cloud-connector] state_dir: " + path + ": ";
+    std::error_code ec;
+    fs::create_directories(fs::path(path) / "db", ec);
+    if (!ec) fs::create_directories(fs::path(path) / "tmp", ec);
+    if (ec) throw std::runtime_error(where + ec.message());
+
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(options, (fs::path(path) / "db").string(), &raw);
+    if (!s.ok()) throw std::runtime_error(where + s.ToString());
+    db_.reset(raw);
+
+    std::string format;
+    s = db_->Get(rocksdb::ReadOptions(), kFormatKey, &format);
+    if (s.IsNotFound()) {
+        rocksdb::WriteOptions wo;
+        wo.sync = true;
+        s = db_->Put(wo, kFormatKey, kFormatVersion);
+        if (!s.ok()) throw std::runtime_error(where + s.ToString());
+    } else if (!s.ok()) {
+        throw std::runtime_error(where + s.ToString());
+    } else if (format != kFormatVersion) {
+        throw std::runtime_error(where + "state format " + format + " is not " + kFormatVersion +
+                                 " (written by another version?)");
+    }
+}
+
+StateDir::~StateDir() = default;
+
+}  // namespace cc

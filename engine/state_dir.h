@@ -1,0 +1,30 @@
+// The connector's persistent state under state_dir (a container's persistent
+// volume):
+//   <state_dir>/db/      RocksDB: format marker now; the presence index and
+//                        write-back journal live here as column families.
+//   <state_dir>/tmp/     scratch space for temporary files.
+// RocksDB's LOCK file keeps two processes from sharing one state_dir.
+#pragma once
+#include <memory>
+#include <string>
+
+namespace rocksdb { class DB; }
+
+namespace cc {
+
+class StateDir {
+public:
+    // Creates the layout if needed and opens the database. Throws
+    // std::runtime_error("[cloud-connector] state_dir: ...") on failure.
+    explicit StateDir(const std::string& path);
+    ~StateDir();
+    rocksdb::DB& db() { return *db_; }
+    const std::string& path() const { return path_; }
+    static constexpr const char* kFormatKey = "meta:format";
+    static constexpr const char* kFormatVersion = "1";
+private:
+    std::string path_;
+    std::unique_ptr<rocksdb::DB> db_;
+};
+
+}  // namespace cc

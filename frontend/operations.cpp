@@ -1,0 +1,333 @@
+#include "frontend/operations.h"
+
+#include <Poco/String.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+#include "common/crypto.h"
+#include "common/timefmt.h"
+#include "common/uri.h"
+#include "frontend/request_body.h"
+#include "frontend/responses.h"
+
+namespace cc {
+namespace {
+
+constexpr std::uint64_t kMaxPutSize = 5ull << 30;   // S3's single-PUT limit
+
+S3Error not_implemented(const std::string& what) {
+    return S3Error(501, "NotImplemented", what + " is not implemented by cloud-connector");
+}
+
+S3Error no_such_key(const std::string& key) {
+    S3Error e(404, "NoSuchKey", "The specified key does not exist.");
+    e.detail_name = "Key";
+    e.detail_value = key;
+    return e;
+}
+
+// Sub-resources naming S3 operations this gateway does not offer (yet).
+const std::set<std::string, std::less<>> kUnsupported = {
+    "accelerate", "acl", "analytics", "attributes", "cors", "encryption", "intelligent-tiering", "inventory",
+    "legal-hold", "lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls",
+    "policy", "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore", "retention",
+    "select", "tagging", "torrent", "versioning", "versions", "website", "versionId"};
+
+// Multipart upload and multi-object delete: the next slice of work (issue #3).
+const std::set<std::string, std::less<>> kPending = {"uploads", "uploadId", "delete"};
+
+void set_object_headers(Poco::Net::HTTPServerResponse& resp, const ObjectInfo& info) {
+    if (!info.etag.empty()) resp.set("ETag", info.etag);
+    if (info.last_modified) resp.set("Last-Modified", http_date(info.last_modified));
+    for (const auto& [k, v] : info.user_meta) resp.set("x-amz-meta-" + k, v);
+    for (const auto& [k, v] : info.headers) resp.set(k, v);
+}
+
+void apply_response_overrides(const S3Request& req, Poco::Net::HTTPServerResponse& resp) {
+    static const std::pair<const char*, const char*> kOverrides[] = {
+        {"response-content-type", "Content-Type"},         {"response-content-language", "Content-Language"},
+        {"response-expires", "Expires"},                   {"response-cache-control", "Cache-Control"},
+        {"response-content-disposition", "Content-Disposition"}, {"response-content-encoding", "Content-Encoding"}};
+    for (const auto& [param, header] : kOverrides)
+        if (const QueryParam* p = req.param(param)) resp.set(header, p->value);
+}
+
+ReadOptions read_options(const S3Request& req) {
+    ReadOptions o;
+    o.range = req.header("Range");
+    o.if_match = req.header("If-Match");
+    o.if_none_match = req.header("If-None-Match");
+    o.if_modified_since = req.header("If-Modified-Since");
+    o.if_unmodified_since = req.header("If-Unmodified-Since");
+    return o;
+}
+
+// Streams the object into the client's response once the store has its head.
+class ResponseSink : public BodySink {
+public:
+    ResponseSink(OperationContext& ctx) : ctx_(ctx) {}
+    void begin(const ReadResult& head) override {
+        auto& resp = ctx_.resp;
+        resp.setStatus(head.status == ReadResult::Status::Partial ? Poco::Net::HTTPResponse::HTTP_PARTIAL_CONTENT
+                                                                   : Poco::Net::HTTPResponse::HTTP_OK);
+        set_object_headers(resp, head.info);
+        resp.setContentType(head.info.content_type.empty() ? "binary/octet-stream" : head.info.content_type);
+        if (!head.content_range.empty()) resp.set("Content-Range", head.content_range);
+        resp.set("Accept-Ranges", "bytes");
+        apply_response_overrides(ctx_.req, resp);
+        resp.setContentLength64(static_cast<Poco::Int64>(head.content_length));
+        ctx_.answered_by = head.answered_by;
+        out_ = &resp.send();
+    }
+    void write(const char* data, std::size_t len) override {
+        out_->write(data, static_cast<std::streamsize>(len));
+        if (!*out_) throw std::runtime_error("client connection closed during the download");
+        ctx_.bytes_out += len;
+    }
+private:
+    OperationContext& ctx_;
+    std::ostream* out_ = nullptr;
+};
+
+// The non-streamed outcomes of a GET or HEAD.
+void answer_read_status(OperationContext& ctx, const ReadResult& r) {
+    using S = ReadResult::Status;
+    auto& resp = ctx.resp;
+    ctx.answered_by = r.answered_by;
+    switch (r.status) {
+        case S::Ok:
+        case S::Partial:
+            return;
+        case S::NotFound:
+            throw no_such_key(ctx.req.key);
+        case S::NotModified:
+            set_object_headers(resp, r.info);
+            resp.setStatus(Poco::Net::HTTPResponse::HTTP_NOT_MODIFIED);
+            resp.send();
+            return;
+        case S::PreconditionFailed: {
+            S3Error e(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+            e.detail_name = "Condition";
+            throw e;
+        }
+        case S::RangeNotSatisfiable: {
+            if (!r.content_range.empty()) resp.set("Content-Range", r.content_range);
+            S3Error e(416, "InvalidRange", "The requested range is not satisfiable");
+            e.detail_name = "RangeRequested";
+            e.detail_value = ctx.req.header("Range");
+            throw e;
+        }
+    }
+}
+
+WriteOptions write_options(const S3Request& req) {
+    WriteOptions w;
+    w.content_type = req.header("Content-Type");
+    for (const auto& [name, value] : *req.http) {
+        std::string lower = Poco::toLower(name);
+        if (lower.rfind("x-amz-meta-", 0) == 0) w.user_meta.emplace_back(lower.substr(11), value);
+        else if (lower == "cache-control" || lower == "content-disposition" || lower == "content-encoding" ||
+                 lower == "content-language" || lower == "expires")
+            w.headers.emplace_back(lower, value);
+    }
+    return w;
+}
+
+std::string checked_content_md5(const S3Request& req) {
+    if (!req.has_header("Content-MD5")) return {};
+    std::string raw;
+    if (!base64_decode(req.header("Content-MD5"), raw) || raw.size() != 16)
+        throw S3Error(400, "InvalidDigest", "The Content-MD5 you specified is not valid.");
+    return raw;
+}
+
+int parse_max_keys(const S3Request& req) {
+    if (!req.has("max-keys")) return 1000;
+    const std::string v = req.value("max-keys");
+    char* end = nullptr;
+    long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end || n < 0) {
+        S3Error e(400, "InvalidArgument", "Provided max-keys not an integer or within integer range");
+        e.detail_name = "ArgumentName";
+        e.detail_value = "max-keys";
+        throw e;
+    }
+    return static_cast<int>(std::min(n, 1000L));
+}
+
+}  // namespace
+
+std::string classify(const S3Request& req) {
+    for (const auto& p : req.query) {
+        if (kUnsupported.count(p.name)) throw not_implemented("The '" + p.name + "' sub-resource");
+        if (kPending.count(p.name))
+            throw not_implemented(p.name == "delete" ? "Multi-object delete" : "Multipart upload");
+    }
+    const std::string& m = req.method;
+    if (req.bucket.empty()) {
+        if (m == "GET") return "ListBuckets";
+        throw S3Error(405, "MethodNotAllowed", "The specified method is not allowed against the service root");
+    }
+    if (req.key.empty()) {
+        if (m == "GET") return req.has("location") ? "GetBucketLocation" : req.value("list-type") == "2" ? "ListObjectsV2" : "ListObjects";
+        if (m == "HEAD") return "HeadBucket";
+        if (m == "PUT" || m == "DELETE")
+            throw S3Error(403, "AccessDenied",
+                          "Buckets are the on-prem cluster's containers: cloud-connector cannot create or delete them");
+        throw S3Error(405, "MethodNotAllowed", "The specified method is not allowed against this bucket");
+    }
+    if (m == "GET") return "GetObject";
+    if (m == "HEAD") return "HeadObject";
+    if (m == "PUT") return req.has_header("x-amz-copy-source") ? "CopyObject" : "PutObject";
+    if (m == "DELETE") return "DeleteObject";
+    throw S3Error(405, "MethodNotAllowed", "The specified method is not allowed against this resource");
+}
+
+void get_object(OperationContext& ctx, ObjectStore& store) {
+    ResponseSink sink(ctx);
+    answer_read_status(ctx, store.get(ctx.req.key, read_options(ctx.req), sink));
+}
+
+void head_object(OperationContext& ctx, ObjectStore& store) {
+    ReadResult r = store.head(ctx.req.key, read_options(ctx.req));
+    answer_read_status(ctx, r);
+    if (r.status != ReadResult::Status::Ok && r.status != ReadResult::Status::Partial) return;
+    auto& resp = ctx.resp;
+    resp.setStatus(r.status == ReadResult::Status::Partial ? Poco::Net::HTTPResponse::HTTP_PARTIAL_CONTENT
+                                                           : Poco::Net::HTTPResponse::HTTP_OK);
+    set_object_headers(resp, r.info);
+    resp.setContentType(r.info.content_type.empty() ? "binary/octet-stream" : r.info.content_type);
+    if (!r.content_range.empty()) resp.set("Content-Range", r.content_range);
+    resp.set("Accept-Ranges", "bytes");
+    apply_response_overrides(ctx.req, resp);
+    resp.setContentLength64(static_cast<Poco::Int64>(r.content_length));
+    resp.send();   // a HEAD response: Poco writes the header only
+}
+
+void put_object(OperationContext& ctx, ObjectStore& store) {
+    S3Request& req = ctx.req;
+    const std::string payload = ctx.who.payload_hash;
+    if (payload.rfind("STREAMING-", 0) == 0)
+        throw not_implemented("Chunked (aws-chunked, " + payload + ") uploads");
+    if (!req.http->hasContentLength()) {
+        throw S3Error(411, "MissingContentLength", "You must provide the Content-Length HTTP header.");
+    }
+    const std::uint64_t length = static_cast<std::uint64_t>(req.http->getContentLength64());
+    if (length > kMaxPutSize)
+        throw S3Error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (5 GiB); use multipart upload");
+    std::string md5 = checked_content_md5(req);
+    std::string sha256 = payload.size() == 64 ? Poco::toLower(payload) : std::string();
+    if (!sha256.empty() && payload.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+        throw S3Error(400, "InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a SHA-256 hex digest");
+
+    WriteOptions w = write_options(req);
+    w.content_md5 = req.header("Content-MD5");
+    if (req.http->getExpectContinue()) ctx.resp.sendContinue();   // only now: errors above answered without the body
+    RequestBody body(req.http->stream(), length, md5, sha256);
+    std::string etag;
+    try {
+        etag = store.put(req.key, w, body);
+    } catch (...) {
+        req.body_consumed = body.complete();
+        throw;
+    }
+    req.body_consumed = true;
+    ctx.bytes_in = length;
+    ctx.answered_by = "local";
+    if (etag.empty()) etag = "\"" + to_hex(body.md5_raw()) + "\"";
+    ctx.resp.set("ETag", etag);
+    ctx.resp.setContentLength(0);
+    ctx.resp.send();
+}
+
+void copy_object(OperationContext& ctx, ObjectStore& store) {
+    S3Request& req = ctx.req;
+    std::string source;
+    if (!percent_decode(req.header("x-amz-copy-source"), source))
+        throw invalid_request("x-amz-copy-source is not validly percent-encoded");
+    if (!source.empty() && source[0] == '/') source.erase(0, 1);
+    if (source.find("?versionId=") != std::string::npos) throw not_implemented("Copying a specific version");
+    auto slash = source.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == source.size())
+        throw S3Error(400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
+    const std::string src_bucket = source.substr(0, slash), src_key = source.substr(slash + 1);
+    const bool replace = Poco::icompare(req.header("x-amz-metadata-directive"), "REPLACE") == 0;
+    if (src_bucket != req.bucket || src_key != req.key)
+        throw not_implemented("Copying between keys (only metadata updates, a copy onto itself, are supported so far)");
+    if (!replace)
+        throw invalid_request(
+            "This copy request is illegal because it is trying to copy an object to itself without changing the "
+            "object's metadata, storage class, website redirect location or encryption attributes.");
+    std::optional<std::string> etag = store.replace_metadata(req.key, write_options(req));
+    if (!etag) throw no_such_key(req.key);
+    send_xml(ctx.resp, 200, copy_result_xml(*etag, std::time(nullptr)));
+}
+
+void delete_object(OperationContext& ctx, ObjectStore& store) {
+    store.remove(ctx.req.key);
+    ctx.answered_by = "local";
+    ctx.resp.setStatus(Poco::Net::HTTPResponse::HTTP_NO_CONTENT);
+    ctx.resp.send();
+}
+
+void list_objects(OperationContext& ctx, ObjectStore& store) {
+    const S3Request& req = ctx.req;
+    ListingParams p;
+    p.bucket = req.bucket;
+    p.prefix = req.value("prefix");
+    p.delimiter = req.value("delimiter");
+    p.encoding_type = req.value("encoding-type");
+    p.owner = ctx.who.user.account;
+    if (req.has("encoding-type") && p.encoding_type != "url") {
+        S3Error e(400, "InvalidArgument", "Invalid Encoding Method specified in Request");
+        e.detail_name = "ArgumentName";
+        e.detail_value = "encoding-type";
+        throw e;
+    }
+    p.max_keys = parse_max_keys(req);
+    p.v2 = req.value("list-type") == "2";
+    ListRequest lr{p.prefix, p.delimiter, "", p.max_keys};
+    if (p.v2) {
+        p.fetch_owner = req.value("fetch-owner") == "true";
+        p.start_after = req.value("start-after");
+        p.continuation_token = req.value("continuation-token");
+        lr.marker = p.start_after;
+        if (req.has("continuation-token")) {
+            std::string marker;
+            if (!base64_decode(p.continuation_token, marker) || marker.rfind("cc1:", 0) != 0) {
+                S3Error e(400, "InvalidArgument", "The continuation token provided is incorrect");
+                e.detail_name = "ArgumentName";
+                e.detail_value = "continuation-token";
+                throw e;
+            }
+            lr.marker = std::max(lr.marker, marker.substr(4));
+        }
+    } else {
+        p.marker = req.value("marker");
+        lr.marker = p.marker;
+    }
+    ListPage page = store.list(lr);
+    if (p.v2 && page.truncated) p.next_continuation_token = base64_encode("cc1:" + page.next_marker);
+    ctx.answered_by = "merged";
+    send_xml(ctx.resp, 200, list_objects_xml(p, page));
+}
+
+void head_bucket(OperationContext& ctx) {
+    ctx.resp.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
+    ctx.resp.set("x-amz-bucket-region", "us-east-1");
+    ctx.resp.setContentLength(0);
+    ctx.resp.send();
+}
+
+void get_bucket_location(OperationContext& ctx, const Settings& settings) {
+    send_xml(ctx.resp, 200, location_xml(settings.remote_region));
+}
+
+void list_buckets(OperationContext& ctx, const Gateway& gateway) {
+    static const std::string started = iso8601(std::time(nullptr));
+    send_xml(ctx.resp, 200, list_buckets_xml(ctx.who.user.account, gateway.buckets_of(ctx.who.user), started));
+}
+
+}  // namespace cc

@@ -1,0 +1,35 @@
+// Step 4 of the request path: one function per S3 operation. Each gets the
+// parsed request, who is asking, and the store stack of the bucket, and
+// writes the answer. Errors are thrown as S3Error and rendered by the handler.
+#pragma once
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include "engine/gateway.h"
+#include "frontend/authenticator.h"
+#include "frontend/s3_request.h"
+
+namespace cc {
+
+struct OperationContext {
+    S3Request& req;
+    const Identity& who;
+    Poco::Net::HTTPServerResponse& resp;
+    std::string answered_by;   // filled by operations for the access log
+    std::uint64_t bytes_out = 0, bytes_in = 0;
+};
+
+// Which operation a request is, by method, bucket/key presence and sub-resources.
+// Returns a name for logs ("GetObject", ...); throws S3Error for what is refused.
+std::string classify(const S3Request& req);
+
+void get_object(OperationContext& ctx, ObjectStore& store);
+void head_object(OperationContext& ctx, ObjectStore& store);
+void put_object(OperationContext& ctx, ObjectStore& store);
+void copy_object(OperationContext& ctx, ObjectStore& store);
+void delete_object(OperationContext& ctx, ObjectStore& store);
+void list_objects(OperationContext& ctx, ObjectStore& store);
+void head_bucket(OperationContext& ctx);
+void get_bucket_location(OperationContext& ctx, const Settings& settings);
+void list_buckets(OperationContext& ctx, const Gateway& gateway);
+
+}  // namespace cc

@@ -1,0 +1,116 @@
+#include "frontend/s3_handler.h"
+
+#include <chrono>
+#include <random>
+#include <sstream>
+
+#include "common/crypto.h"
+#include "common/log.h"
+#include "frontend/authenticator.h"
+#include "frontend/operations.h"
+#include "frontend/responses.h"
+#include "frontend/s3_request.h"
+
+namespace cc {
+namespace {
+
+std::string quoted(std::string_view s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\') { out += '\\'; out += static_cast<char>(c); }
+        else if (c < 0x20 || c == 0x7f) { char buf[8]; std::snprintf(buf, sizeof buf, "\\x%02x", c); out += buf; }
+        else out += static_cast<char>(c);
+    }
+    return out + "\"";
+}
+
+// After an error, a body the client sent but we never read would be parsed as
+// the next request: drain a small one, otherwise close the connection.
+void settle_unread_body(S3Request* req, Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServerResponse& resp) {
+    if (req && req->body_consumed) return;
+    const bool has_body = http.getChunkedTransferEncoding() || (http.hasContentLength() && http.getContentLength64() > 0);
+    if (!has_body) return;
+    if (!http.getExpectContinue() && http.hasContentLength() && http.getContentLength64() <= 64 * 1024) {
+        char buf[8192];
+        auto& in = http.stream();
+        while (in.read(buf, sizeof buf) || in.gcount() > 0) {}
+        return;
+    }
+    resp.setKeepAlive(false);
+}
+
+}  // namespace
+
+std::string new_request_id() {
+    thread_local std::mt19937_64 rng(std::random_device{}());
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llX", static_cast<unsigned long long>(rng()));
+    return buf;
+}
+
+std::string host_id() {
+    static const std::string id = base64_encode(sha256(new_request_id() + new_request_id()));
+    return id;
+}
+
+void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServerResponse& resp) {
+    const auto started = std::chrono::steady_clock::now();
+    const std::string id = new_request_id();
+    resp.set("x-amz-request-id", id);
+    resp.set("x-amz-id-2", host_id());
+    resp.set("Server", "cloud-connector");
+
+    std::optional<S3Request> req;
+    std::optional<Identity> who;
+    std::string op = "-";
+    std::string side = "-";
+    std::uint64_t bytes_out = 0, bytes_in = 0;
+    try {
+        req = parse_request(http, id);                                               // 1. parse
+        auto snapshot = gateway_.snapshot();
+        who = authenticate(*req, snapshot->users, gateway_.settings(), std::time(nullptr));   // 2. authenticate
+        op = classify(*req);                                                         // 3. which operation
+        OperationContext ctx{*req, *who, resp};
+        if (op == "ListBuckets") {
+            list_buckets(ctx, gateway_);
+        } else {
+            BucketRoute route = gateway_.open_bucket(who->user, req->bucket);        // 4. resolve the mapping
+            ObjectStore& store = *route.store;                                       // 5. the store stack
+            if (op == "GetObject") get_object(ctx, store);
+            else if (op == "HeadObject") head_object(ctx, store);
+            else if (op == "PutObject") put_object(ctx, store);
+            else if (op == "CopyObject") copy_object(ctx, store);
+            else if (op == "DeleteObject") delete_object(ctx, store);
+            else if (op == "ListObjects" || op == "ListObjectsV2") list_objects(ctx, store);
+            else if (op == "HeadBucket") head_bucket(ctx);
+            else if (op == "GetBucketLocation") get_bucket_location(ctx, gateway_.settings());
+        }
+        side = ctx.answered_by.empty() ? "-" : ctx.answered_by;
+        bytes_out = ctx.bytes_out;
+        bytes_in = ctx.bytes_in;
+    } catch (const S3Error& e) {
+        if (resp.sent()) {
+            log::error("request ", id, " failed after the response started: ", e.what());
+            throw;   // the connection is dropped: the client sees a short body, never a wrong one
+        }
+        if (e.status() >= 500) log::warning("request ", id, ": ", e.code(), ": ", e.what());
+        settle_unread_body(req ? &*req : nullptr, http, resp);
+        send_error(resp, e, id, req ? req->resource() : http.getURI(), http.getMethod() == "HEAD");
+    } catch (const std::exception& e) {
+        log::error("request ", id, " failed: ", e.what());
+        if (resp.sent()) throw;
+        settle_unread_body(req ? &*req : nullptr, http, resp);
+        send_error(resp, internal_error("We encountered an internal error. Please try again."), id,
+                   req ? req->resource() : http.getURI(), http.getMethod() == "HEAD");
+    }
+
+    // One access-log line per request; never secrets or signatures.
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    log::info("access id=", id, " client=", http.clientAddress().host().toString(),
+              " user=", quoted(who ? who->user.access_key : "-"), " op=", op,
+              " bucket=", quoted(req ? req->bucket : ""), " key=", quoted(req ? req->key : ""),
+              " status=", static_cast<int>(resp.getStatus()), " bytes_in=", bytes_in, " bytes_out=", bytes_out,
+              " ms=", ms, " side=", side);
+}
+
+}  // namespace cc

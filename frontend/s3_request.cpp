@@ -1,0 +1,62 @@
+#include "frontend/s3_request.h"
+
+#include "common/s3error.h"
+
+namespace cc {
+
+constexpr std::size_t kMaxKeyBytes = 1024;
+
+const QueryParam* S3Request::param(std::string_view name) const {
+    for (const auto& p : query)
+        if (p.name == name) return &p;
+    return nullptr;
+}
+
+std::string S3Request::value(std::string_view name) const {
+    const QueryParam* p = param(name);
+    return p ? p->value : std::string();
+}
+
+std::string S3Request::header(const std::string& name) const { return http->get(name, ""); }
+bool S3Request::has_header(const std::string& name) const { return http->has(name); }
+
+std::string S3Request::resource() const {
+    if (bucket.empty()) return "/";
+    return "/" + bucket + (key.empty() ? "" : "/" + key);
+}
+
+S3Request parse_request(Poco::Net::HTTPServerRequest& http, std::string request_id) {
+    S3Request r;
+    r.http = &http;
+    r.request_id = std::move(request_id);
+    r.method = http.getMethod();
+    const std::string& uri = http.getURI();
+    auto q = uri.find('?');
+    r.raw_path = uri.substr(0, q);
+    if (q != std::string::npos) r.raw_query = uri.substr(q + 1);
+
+    auto bad_uri = [&](const std::string& why) {
+        S3Error e(400, "InvalidURI", "Couldn't parse the specified URI: " + why);
+        throw e;
+    };
+    if (r.raw_path.empty() || r.raw_path[0] != '/') bad_uri("the path must start with '/'");
+    if (!parse_query(r.raw_query, r.query)) bad_uri("invalid percent-encoding in the query string");
+    std::string path;
+    if (!percent_decode(r.raw_path, path)) bad_uri("invalid percent-encoding in the path");
+    if (!is_valid_utf8(path)) bad_uri("the path is not valid UTF-8");
+    for (const auto& p : r.query)
+        if (!is_valid_utf8(p.value) || !is_valid_utf8(p.name)) bad_uri("the query string is not valid UTF-8");
+
+    // Path style: /bucket/key... (virtual-hosted style arrives with issue #3's storage_domain).
+    auto slash = path.find('/', 1);
+    r.bucket = path.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
+    if (slash != std::string::npos) r.key = path.substr(slash + 1);
+    if (r.key.size() > kMaxKeyBytes) {
+        S3Error e(400, "KeyTooLongError", "Your key is too long: " + std::to_string(r.key.size()) +
+                                              " bytes, the maximum is 1024");
+        throw e;
+    }
+    return r;
+}
+
+}  // namespace cc

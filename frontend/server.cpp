@@ -1,0 +1,129 @@
+#include "frontend/server.h"
+
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerResponseImpl.h>
+#include <Poco/Net/HTTPServerSession.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/TCPServerConnection.h>
+#include <Poco/Net/TCPServerConnectionFactory.h>
+
+#include <chrono>
+#include <thread>
+
+#include "common/log.h"
+#include "frontend/responses.h"
+
+namespace cc {
+namespace {
+
+class S3Connection : public Poco::Net::TCPServerConnection {
+public:
+    S3Connection(const Poco::Net::StreamSocket& s, S3Handler& h, Poco::Net::HTTPServerParams::Ptr params)
+        : TCPServerConnection(s), handler_(h), params_(std::move(params)) {}
+
+    void run() override {
+        Poco::Net::HTTPServerSession session(socket(), params_);
+        while (session.hasMoreRequests()) {
+            try {
+                Poco::Net::HTTPServerResponseImpl response(session);
+                try {
+                    Poco::Net::HTTPServerRequestImpl request(response, session, params_);
+                    response.setDate(Poco::Timestamp());
+                    response.setVersion(request.getVersion());
+                    response.setKeepAlive(params_->getKeepAlive() && request.getKeepAlive() && session.canKeepAlive());
+                    handler_.handle(request, response);
+                    session.setKeepAlive(params_->getKeepAlive() && response.getKeepAlive() && session.canKeepAlive());
+                } catch (const Poco::Net::NoMessageException&) {
+                    break;
+                } catch (const Poco::Net::MessageException& e) {
+                    reject_malformed(session, e.displayText());
+                    break;
+                }
+            } catch (const std::exception& e) {
+                // Network errors, or a failure after the response started: drop the connection.
+                log::debug("connection closed: ", e.what());
+                break;
+            }
+        }
+    }
+
+private:
+    // The request could not even be parsed (its response object points at
+    // the request that failed to construct, so a fresh one answers).
+    void reject_malformed(Poco::Net::HTTPServerSession& session, const std::string& why) {
+        try {
+            Poco::Net::HTTPServerResponseImpl response(session);
+            std::string id = new_request_id();
+            response.set("x-amz-request-id", id);
+            response.set("x-amz-id-2", host_id());
+            response.setKeepAlive(false);
+            const bool too_big = why.find("too long") != std::string::npos || why.find("Too many") != std::string::npos;
+            S3Error err(400, too_big ? "RequestHeaderSectionTooLarge" : "BadRequest",
+                        too_big ? "Your request header section exceeds the maximum allowed size: " + why
+                                : "The request could not be parsed as HTTP: " + why);
+            send_error(response, err, id, "/", false);
+            log::info("access id=", id, " client=", socket().peerAddress().host().toString(),
+                      " op=- status=400 reason=", err.code());
+        } catch (const std::exception&) {
+        }
+    }
+
+    S3Handler& handler_;
+    Poco::Net::HTTPServerParams::Ptr params_;
+};
+
+class S3ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
+public:
+    S3ConnectionFactory(S3Handler& h, Poco::Net::HTTPServerParams::Ptr p) : handler_(h), params_(std::move(p)) {}
+    Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
+        return new S3Connection(socket, handler_, params_);
+    }
+private:
+    S3Handler& handler_;
+    Poco::Net::HTTPServerParams::Ptr params_;
+};
+
+}  // namespace
+
+Server::Server(Gateway& gateway) : gateway_(gateway), handler_(gateway) {}
+Server::~Server() { stop(0); }
+
+void Server::start() {
+    const Settings& s = gateway_.settings();
+    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(s.max_threads);
+    params->setMaxQueued(s.max_threads * 4);
+    params->setKeepAlive(true);
+    params->setMaxKeepAliveRequests(0);                       // unlimited
+    params->setKeepAliveTimeout(Poco::Timespan(30, 0));
+    params->setTimeout(Poco::Timespan(60, 0));                // a silent client is dropped after 60 s
+    params->setServerName("cloud-connector");
+
+    Poco::Net::SocketAddress addr(s.bind_ip, static_cast<Poco::UInt16>(s.bind_port));
+    Poco::Net::ServerSocket socket(addr, 256);
+    pool_ = std::make_unique<Poco::ThreadPool>(2, s.max_threads, 60);
+    tcp_ = std::make_unique<Poco::Net::TCPServer>(new S3ConnectionFactory(handler_, params), *pool_, socket, params);
+    tcp_->start();
+    log::info("listening on ", socket.address().toString());
+}
+
+std::uint16_t Server::port() const { return tcp_ ? tcp_->port() : 0; }
+
+void Server::stop(int grace_seconds) {
+    if (!tcp_) return;
+    tcp_->stop();   // stop accepting; connections already handed out keep running
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(grace_seconds);
+    while (tcp_->currentConnections() > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (tcp_->currentConnections() > 0) {
+        // Idle keep-alive connections or stuck clients: the process exits anyway.
+        log::warning(tcp_->currentConnections(), " connections still open after the ", grace_seconds, " s grace period");
+        return;
+    }
+    tcp_.reset();
+    pool_->joinAll();
+    pool_.reset();
+}
+
+}  // namespace cc

@@ -1,0 +1,233 @@
+#include "storage/s3_store.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/DOM/DOMParser.h>
+#include <Poco/DOM/Document.h>
+#include <Poco/DOM/Element.h>
+#include <Poco/DOM/NodeList.h>
+
+#include <cstdlib>
+
+#include "common/sigv4.h"
+#include "common/timefmt.h"
+#include "common/uri.h"
+#include "storage/xml_reader.h"
+
+namespace cc {
+namespace {
+
+const char* const kPassThroughHeaders[] = {"cache-control", "content-disposition", "content-encoding",
+                                           "content-language", "expires"};
+
+std::string host_of(const std::string& endpoint) {
+    auto start = endpoint.find("://");
+    start = start == std::string::npos ? 0 : start + 3;
+    auto end = endpoint.find('/', start);
+    return endpoint.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+void add_read_headers(const ReadOptions& o, HeaderList& h) {
+    if (!o.range.empty()) h.emplace_back("Range", o.range);
+    if (!o.if_match.empty()) h.emplace_back("If-Match", o.if_match);
+    if (!o.if_none_match.empty()) h.emplace_back("If-None-Match", o.if_none_match);
+    if (!o.if_modified_since.empty()) h.emplace_back("If-Modified-Since", o.if_modified_since);
+    if (!o.if_unmodified_since.empty()) h.emplace_back("If-Unmodified-Since", o.if_unmodified_since);
+}
+
+ReadResult::Status status_of(int http) {
+    switch (http) {
+        case 200: return ReadResult::Status::Ok;
+        case 206: return ReadResult::Status::Partial;
+        case 304: return ReadResult::Status::NotModified;
+        case 412: return ReadResult::Status::PreconditionFailed;
+        case 416: return ReadResult::Status::RangeNotSatisfiable;
+        default: return ReadResult::Status::NotFound;
+    }
+}
+
+}  // namespace
+
+ObjectInfo object_info_from_headers(const std::string& key, const HttpResponse& resp) {
+    ObjectInfo info;
+    info.key = key;
+    for (const auto& [name, value] : resp.headers) {
+        if (name == "content-length") info.size = std::strtoull(value.c_str(), nullptr, 10);
+        else if (name == "etag") info.etag = value;
+        else if (name == "last-modified") info.last_modified = parse_http_date(value).value_or(0);
+        else if (name == "content-type") info.content_type = value;
+        else if (name.rfind("x-amz-meta-", 0) == 0) info.user_meta.emplace_back(name.substr(11), value);
+        else
+            for (const char* h : kPassThroughHeaders)
+                if (name == h) info.headers.emplace_back(name, value);
+    }
+    // For a 206 the object's size is the part after the '/' of Content-Range.
+    if (const auto* cr = resp.header("content-range")) {
+        auto slash = cr->rfind('/');
+        if (slash != std::string::npos && (*cr)[slash + 1] != '*')
+            info.size = std::strtoull(cr->c_str() + slash + 1, nullptr, 10);
+    }
+    return info;
+}
+
+void add_write_headers(const WriteOptions& opts, HeaderList& headers, std::string_view meta_prefix) {
+    if (!opts.content_type.empty()) headers.emplace_back("Content-Type", opts.content_type);
+    if (!opts.content_md5.empty()) headers.emplace_back("Content-MD5", opts.content_md5);
+    for (const auto& [k, v] : opts.user_meta) headers.emplace_back(std::string(meta_prefix) + k, v);
+    for (const auto& h : opts.headers) headers.push_back(h);
+}
+
+S3Store::S3Store(S3Location where, CredentialSource creds)
+    : where_(std::move(where)), creds_(std::move(creds)), host_(host_of(where_.endpoint)) {}
+
+HttpResponse S3Store::send(const std::string& method, const std::string& key,
+                           const std::vector<std::pair<std::string, std::string>>& query,
+                           HeaderList headers, BodySource* body,
+                           const std::function<BodySink*(const HttpResponse&)>& stream_to) {
+    const Credentials cred = creds_();
+    const std::time_t now = std::time(nullptr);
+    const std::string date = amz_date(now);
+    const std::string payload = body ? std::string(sigv4::kUnsignedPayload) : std::string(sigv4::kEmptySha256);
+
+    std::string path = "/" + uri_encode(where_.bucket);
+    if (!key.empty()) path += "/" + uri_encode(key, /*keep_slash=*/true);
+
+    headers.emplace_back("Host", host_);
+    headers.emplace_back("x-amz-date", date);
+    headers.emplace_back("x-amz-content-sha256", payload);
+    if (!cred.session_token.empty()) headers.emplace_back("x-amz-security-token", cred.session_token);
+
+    sigv4::CanonicalInput in{method, path, query, headers, payload};
+    std::string signed_headers;
+    sigv4::canonical_headers(headers, signed_headers);
+    const std::string scope = sigv4::scope(amz_day(now), where_.region, "s3");
+    const std::string sts = sigv4::string_to_sign(date, scope, sigv4::canonical_request(in));
+    const std::string sig =
+        sigv4::signature_hex(sigv4::signing_key(cred.secret_key, amz_day(now), where_.region, "s3"), sts);
+    headers.emplace_back("Authorization", std::string(sigv4::kAlgorithm) + " Credential=" + cred.access_key + "/" +
+                                              scope + ", SignedHeaders=" + signed_headers + ", Signature=" + sig);
+
+    HttpRequest req;
+    req.method = method;
+    req.url = where_.endpoint + path;
+    if (!query.empty()) req.url += "?" + sigv4::canonical_query(query);
+    req.headers = std::move(headers);
+    req.body = body;
+    req.timeouts = where_.timeouts;
+    try {
+        return http_perform(req, stream_to);
+    } catch (const TransportError& e) {
+        throw unavailable(where_.side + " store unavailable (" + where_.endpoint + "): " + e.what());
+    }
+}
+
+void S3Store::fail(const HttpResponse& resp, const std::string& what) const {
+    std::string code = xml_first_text(resp.body, "Code");
+    std::string message = xml_first_text(resp.body, "Message");
+    std::string detail = "HTTP " + std::to_string(resp.status) + (code.empty() ? "" : " " + code) +
+                         (message.empty() ? "" : ": " + message);
+    const std::string who = where_.side + " store (" + where_.endpoint + "/" + where_.bucket + ")";
+    if (resp.status >= 500 || resp.status == 0)
+        throw unavailable(who + " failed to " + what + ": " + detail);
+    // The connector's own credentials or bucket being wrong is an outage the
+    // client cannot fix; only the remote side speaks with the client's rights.
+    if (where_.side != "remote" && (resp.status == 401 || resp.status == 403 || code == "NoSuchBucket"))
+        throw unavailable(who + " refused to " + what + " (check the mapping's bucket and credentials): " + detail);
+    if (code.empty()) code = resp.status == 403 ? "AccessDenied" : "InvalidRequest";
+    if (message.empty()) message = "the " + where_.side + " store answered HTTP " + std::to_string(resp.status);
+    throw S3Error(resp.status, code, message);
+}
+
+ReadResult S3Store::head(const std::string& key, const ReadOptions& opts) {
+    HeaderList h;
+    add_read_headers(opts, h);
+    HttpResponse resp = send("HEAD", key, {}, std::move(h), nullptr);
+    if (resp.status == 404) return {};
+    ReadResult r;
+    r.status = status_of(resp.status);
+    if (r.status == ReadResult::Status::NotFound) fail(resp, "read '" + key + "'");
+    r.info = object_info_from_headers(key, resp);
+    const auto* len = resp.header("content-length");
+    r.content_length = len ? std::strtoull(len->c_str(), nullptr, 10) : r.info.size;
+    if (const auto* cr = resp.header("content-range")) r.content_range = *cr;
+    r.answered_by = where_.side;
+    return r;
+}
+
+ReadResult S3Store::get(const std::string& key, const ReadOptions& opts, BodySink& sink) {
+    HeaderList h;
+    add_read_headers(opts, h);
+    ReadResult r;
+    r.answered_by = where_.side;
+    HttpResponse resp = send("GET", key, {}, std::move(h), nullptr, [&](const HttpResponse& head) -> BodySink* {
+        if (head.status != 200 && head.status != 206) return nullptr;
+        r.status = status_of(head.status);
+        r.info = object_info_from_headers(key, head);
+        const auto* len = head.header("content-length");
+        r.content_length = len ? std::strtoull(len->c_str(), nullptr, 10) : r.info.size;
+        if (const auto* cr = head.header("content-range")) r.content_range = *cr;
+        sink.begin(r);
+        return &sink;
+    });
+    if (resp.status == 200 || resp.status == 206) return r;
+    if (resp.status == 404 && (where_.side == "remote" || xml_first_text(resp.body, "Code") != "NoSuchBucket"))
+        return {};
+    r.status = status_of(resp.status);
+    if (r.status == ReadResult::Status::NotFound) fail(resp, "read '" + key + "'");
+    r.info = object_info_from_headers(key, resp);
+    if (const auto* cr = resp.header("content-range")) r.content_range = *cr;
+    return r;
+}
+
+std::string S3Store::put(const std::string& key, const WriteOptions& opts, BodySource& body) {
+    HeaderList h;
+    add_write_headers(opts, h, "x-amz-meta-");
+    HttpResponse resp = send("PUT", key, {}, std::move(h), &body);
+    if (resp.status != 200) fail(resp, "store '" + key + "'");
+    const auto* etag = resp.header("etag");
+    return etag ? *etag : std::string();
+}
+
+void S3Store::remove(const std::string& key) {
+    HttpResponse resp = send("DELETE", key, {}, {}, nullptr);
+    if (resp.status == 204 || resp.status == 200) return;
+    if (resp.status == 404 && xml_first_text(resp.body, "Code") != "NoSuchBucket") return;
+    fail(resp, "delete '" + key + "'");
+}
+
+std::optional<std::string> S3Store::replace_metadata(const std::string& key, const WriteOptions& opts) {
+    HeaderList h;
+    add_write_headers(opts, h, "x-amz-meta-");
+    h.emplace_back("x-amz-copy-source", "/" + uri_encode(where_.bucket) + "/" + uri_encode(key, true));
+    h.emplace_back("x-amz-metadata-directive", "REPLACE");
+    h.emplace_back("Content-Length", "0");
+    HttpResponse resp = send("PUT", key, {}, std::move(h), nullptr);
+    if (resp.status == 404 && xml_first_text(resp.body, "Code") != "NoSuchBucket") return std::nullopt;
+    if (resp.status != 200 || !xml_first_text(resp.body, "Code").empty()) fail(resp, "update metadata of '" + key + "'");
+    return xml_first_text(resp.body, "ETag");
+}
+
+ListPage S3Store::list(const ListRequest& lr) {
+    std::vector<std::pair<std::string, std::string>> q{{"encoding-type", "url"},
+                                                       {"max-keys", std::to_string(lr.max_keys)}};
+    if (!lr.prefix.empty()) q.emplace_back("prefix", lr.prefix);
+    if (!lr.delimiter.empty()) q.emplace_back("delimiter", lr.delimiter);
+    if (!lr.marker.empty()) q.emplace_back("marker", lr.marker);
+    HttpResponse resp = send("GET", "", q, {}, nullptr);
+    if (resp.status == 404 && where_.side == "remote" && xml_first_text(resp.body, "Code") == "NoSuchBucket")
+        return {};   // the on-prem container does not exist (yet): it contributes nothing
+    if (resp.status != 200) fail(resp, "list");
+    try {
+        return parse_list_page(resp.body);
+    } catch (const std::exception& e) {
+        throw unavailable(where_.side + " store sent a listing that could not be parsed: " + e.what());
+    }
+}
+
+bool S3Store::bucket_exists() {
+    HttpResponse resp = send("HEAD", "", {}, {}, nullptr);
+    if (resp.status == 200) return true;
+    if (resp.status == 404) return false;
+    fail(resp, "check the bucket");
+}
+
+}  // namespace cc

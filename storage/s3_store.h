@@ -1,0 +1,60 @@
+// An ObjectStore over one bucket of an S3 endpoint: path-style addressing,
+// SigV4-signed (UNSIGNED-PAYLOAD, so uploads stream without hashing first).
+// Used for the cloud ("local") store, for the on-prem cluster's S3 API
+// ("remote", signed with the client's own credentials), and for the config bucket.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "storage/http_client.h"
+#include "storage/object_store.h"
+
+namespace cc {
+
+struct Credentials {
+    std::string access_key, secret_key, session_token;
+};
+// Called for every request, so rotating credentials (ECS task roles) work.
+using CredentialSource = std::function<Credentials()>;
+
+struct S3Location {
+    std::string endpoint;             // "http://host:port", no trailing '/'
+    std::string bucket;
+    std::string region = "us-east-1";
+    std::string side;                 // "local", "remote" or "config", for messages
+    HttpTimeouts timeouts;
+};
+
+class S3Store : public ObjectStore {
+public:
+    S3Store(S3Location where, CredentialSource creds);
+
+    ReadResult head(const std::string& key, const ReadOptions& opts) override;
+    ReadResult get(const std::string& key, const ReadOptions& opts, BodySink& sink) override;
+    std::string put(const std::string& key, const WriteOptions& opts, BodySource& body) override;
+    void remove(const std::string& key) override;
+    std::optional<std::string> replace_metadata(const std::string& key, const WriteOptions& opts) override;
+    ListPage list(const ListRequest& req) override;
+    std::string side() const override { return where_.side; }
+
+    // Bucket-level HEAD: true if the bucket exists and we may use it.
+    bool bucket_exists();
+
+private:
+    HttpResponse send(const std::string& method, const std::string& key,
+                      const std::vector<std::pair<std::string, std::string>>& query,
+                      HeaderList headers, BodySource* body,
+                      const std::function<BodySink*(const HttpResponse&)>& stream_to = {});
+    [[noreturn]] void fail(const HttpResponse& resp, const std::string& what) const;
+
+    S3Location where_;
+    CredentialSource creds_;
+    std::string host_;                // Host header value derived from the endpoint
+};
+
+// Response headers <-> ObjectInfo, shared with stores that speak the same headers.
+ObjectInfo object_info_from_headers(const std::string& key, const HttpResponse& resp);
+void add_write_headers(const WriteOptions& opts, HeaderList& headers, std::string_view meta_prefix);
+
+}  // namespace cc
