@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <Poco/Exception.h>
+
 #include "common/log.h"
 #include "engine/config_source.h"
 #include "engine/credentials.h"
@@ -111,6 +113,9 @@ int main(int argc, char** argv) {
         server = std::make_unique<cc::Server>(*gateway);
         server->start();
         gateway->start_reloading();
+    } catch (const Poco::Exception& e) {
+        std::fprintf(stderr, "cloud-connector: %s\n", e.displayText().c_str());
+        return 1;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "cloud-connector: %s\n", e.what());
         return 1;

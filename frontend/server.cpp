@@ -101,7 +101,16 @@ void Server::start() {
     params->setServerName("cloud-connector");
 
     Poco::Net::SocketAddress addr(s.bind_ip, static_cast<Poco::UInt16>(s.bind_port));
-    Poco::Net::ServerSocket socket(addr, 256);
+    // SO_REUSEADDR for quick restarts, but never SO_REUSEPORT (Poco's default
+    // with reuseAddress): it would let two servers silently share the port.
+    Poco::Net::ServerSocket socket;
+    try {
+        socket.bind(addr, /*reuseAddress=*/true, /*reusePort=*/false);
+        socket.listen(256);
+    } catch (const Poco::Exception& e) {
+        throw std::runtime_error("[DEFAULT] bind_ip/bind_port: cannot listen on " + addr.toString() + ": " +
+                                 e.displayText());
+    }
     pool_ = std::make_unique<Poco::ThreadPool>(2, s.max_threads, 60);
     tcp_ = std::make_unique<Poco::Net::TCPServer>(new S3ConnectionFactory(handler_, params), *pool_, socket, params);
     tcp_->start();

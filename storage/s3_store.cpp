@@ -47,7 +47,7 @@ ReadResult::Status status_of(int http) {
 
 }  // namespace
 
-ObjectInfo object_info_from_headers(const std::string& key, const HttpResponse& resp) {
+ObjectInfo object_info_from_headers(const std::string& key, const HttpResponse& resp, std::string_view meta_prefix) {
     ObjectInfo info;
     info.key = key;
     for (const auto& [name, value] : resp.headers) {
@@ -55,7 +55,7 @@ ObjectInfo object_info_from_headers(const std::string& key, const HttpResponse& 
         else if (name == "etag") info.etag = value;
         else if (name == "last-modified") info.last_modified = parse_http_date(value).value_or(0);
         else if (name == "content-type") info.content_type = value;
-        else if (name.rfind("x-amz-meta-", 0) == 0) info.user_meta.emplace_back(name.substr(11), value);
+        else if (name.rfind(meta_prefix, 0) == 0) info.user_meta.emplace_back(name.substr(meta_prefix.size()), value);
         else
             for (const char* h : kPassThroughHeaders)
                 if (name == h) info.headers.emplace_back(name, value);

@@ -54,7 +54,9 @@ private:
 };
 
 // Response headers <-> ObjectInfo, shared with stores that speak the same headers.
-ObjectInfo object_info_from_headers(const std::string& key, const HttpResponse& resp);
+// meta_prefix: lower-case header prefix of user metadata ("x-object-meta-" for Swift).
+ObjectInfo object_info_from_headers(const std::string& key, const HttpResponse& resp,
+                                    std::string_view meta_prefix = "x-amz-meta-");
 void add_write_headers(const WriteOptions& opts, HeaderList& headers, std::string_view meta_prefix);
 
 }  // namespace cc

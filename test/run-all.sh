@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds, starts the two loopback
+# Swift clusters (on-prem :8080, cloud store :8090), runs ctest (unit tests and
+# the end-to-end suite against the real binary), and stops the clusters.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash packaging/install-deps.sh
+bash packaging/build.sh
+
+export CC_BACKENDS_DIR=${CC_BACKENDS_DIR:-/tmp/cc-backends}
+cleanup() {
+    bash test/backends/swift-cluster.sh stop remote || true
+    bash test/backends/swift-cluster.sh stop local || true
+}
+trap cleanup EXIT
+bash test/backends/swift-cluster.sh start remote 8080
+bash test/backends/swift-cluster.sh start local 8090
+export CC_BACKENDS_RUNNING=1
+ctest --test-dir "${CC_BUILD_DIR:-build}" --output-on-failure "$@"
