@@ -166,13 +166,14 @@ kill_group_or_pid() {  # sig pid
 }
 
 do_stop() {
-    local svc pid i left
+    local svc pid i left pids=()
     # proxy first, memcached last
     for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
         svc=${SERVICES[i]}
         pid=$(pidfile_pid "$svc")
         if [[ -n $pid ]] && pid_is_ours "$pid"; then
             kill_group_or_pid TERM "$pid"
+            pids+=("$pid")
         fi
     done
     # anything else carrying our marker (workers, leftovers of a crashed start)
@@ -190,9 +191,17 @@ do_stop() {
         for pid in $left; do kill -KILL "$pid" 2>/dev/null || true; done
         sleep 0.3
     fi
-    rm -f "$RUN"/*.pid
     left=$(marked_pids)
     [[ -z $left ]] || die "$NAME: could not stop pids $(echo $left)"
+    # dead servers are zombies until init reaps them: give it a moment so
+    # that "no process left" checks right after stop are reliable
+    for ((i = 0; i < 30; i++)); do
+        left=
+        for pid in "${pids[@]}"; do [[ -e /proc/$pid ]] && left+=" $pid"; done
+        [[ -z $left ]] && break
+        sleep 0.1
+    done
+    rm -f "$RUN"/*.pid
 }
 
 # ------------------------------------------------------------ config files
