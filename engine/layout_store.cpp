@@ -72,4 +72,49 @@ ListPage LayoutStore::list(const ListRequest& req) {
     return out;
 }
 
+std::string LayoutStore::create_upload(const std::string& key, const WriteOptions& opts) {
+    return inner_->create_upload(prefix_ + key, encode_metadata(opts));
+}
+
+std::string LayoutStore::upload_part(const std::string& key, const std::string& upload_id, int part_number,
+                                     BodySource& body, const std::string& content_md5) {
+    return inner_->upload_part(prefix_ + key, upload_id, part_number, body, content_md5);
+}
+
+std::string LayoutStore::complete_upload(const std::string& key, const std::string& upload_id,
+                                         const std::vector<PartInfo>& parts) {
+    return inner_->complete_upload(prefix_ + key, upload_id, parts);
+}
+
+void LayoutStore::abort_upload(const std::string& key, const std::string& upload_id) {
+    inner_->abort_upload(prefix_ + key, upload_id);
+}
+
+PartsPage LayoutStore::list_parts(const std::string& key, const std::string& upload_id, int part_marker,
+                                  int max_parts) {
+    return inner_->list_parts(prefix_ + key, upload_id, part_marker, max_parts);
+}
+
+UploadsPage LayoutStore::list_uploads(const UploadsRequest& req) {
+    UploadsRequest r = req;
+    r.prefix = prefix_ + req.prefix;
+    if (!req.key_marker.empty()) r.key_marker = prefix_ + req.key_marker;
+    UploadsPage page = inner_->list_uploads(r);
+    auto strip = [&](std::string& name) {
+        if (name.compare(0, prefix_.size(), prefix_) != 0) return false;
+        name.erase(0, prefix_.size());
+        return true;
+    };
+    UploadsPage out;
+    out.truncated = page.truncated;
+    out.next_upload_id_marker = page.next_upload_id_marker;
+    out.next_key_marker = page.next_key_marker;
+    strip(out.next_key_marker);
+    for (auto& u : page.uploads)
+        if (strip(u.key)) out.uploads.push_back(std::move(u));
+    for (auto& p : page.common_prefixes)
+        if (strip(p)) out.common_prefixes.push_back(std::move(p));
+    return out;
+}
+
 }  // namespace cc

@@ -20,6 +20,26 @@ public:
     ListPage list(const ListRequest& req) override;
     std::string side() const override { return "merged"; }
 
+    // Multipart uploads build a local object: they go to the local store.
+    std::string create_upload(const std::string& key, const WriteOptions& opts) override {
+        return local_->create_upload(key, opts);
+    }
+    std::string upload_part(const std::string& key, const std::string& upload_id, int part_number,
+                            BodySource& body, const std::string& content_md5) override {
+        return local_->upload_part(key, upload_id, part_number, body, content_md5);
+    }
+    std::string complete_upload(const std::string& key, const std::string& upload_id,
+                                const std::vector<PartInfo>& parts) override {
+        return local_->complete_upload(key, upload_id, parts);
+    }
+    void abort_upload(const std::string& key, const std::string& upload_id) override {
+        local_->abort_upload(key, upload_id);
+    }
+    PartsPage list_parts(const std::string& key, const std::string& upload_id, int part_marker, int max_parts) override {
+        return local_->list_parts(key, upload_id, part_marker, max_parts);
+    }
+    UploadsPage list_uploads(const UploadsRequest& req) override { return local_->list_uploads(req); }
+
 private:
     StorePtr local_, remote_;
 };

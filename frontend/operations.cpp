@@ -35,8 +35,6 @@ const std::set<std::string, std::less<>> kUnsupported = {
     "policy", "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore", "retention",
     "select", "tagging", "torrent", "versioning", "versions", "website", "versionId"};
 
-// Multipart upload and multi-object delete: the next slice of work (issue #3).
-const std::set<std::string, std::less<>> kPending = {"uploads", "uploadId", "delete"};
 
 void set_object_headers(Poco::Net::HTTPServerResponse& resp, const ObjectInfo& info) {
     if (!info.etag.empty()) resp.set("ETag", info.etag);
@@ -122,6 +120,8 @@ void answer_read_status(OperationContext& ctx, const ReadResult& r) {
     }
 }
 
+}  // namespace
+
 WriteOptions write_options(const S3Request& req) {
     WriteOptions w;
     w.content_type = req.header("Content-Type");
@@ -134,6 +134,8 @@ WriteOptions write_options(const S3Request& req) {
     }
     return w;
 }
+
+namespace {
 
 std::string checked_content_md5(const S3Request& req) {
     if (!req.has_header("Content-MD5")) return {};
@@ -162,8 +164,6 @@ int parse_max_keys(const S3Request& req) {
 std::string classify(const S3Request& req) {
     for (const auto& p : req.query) {
         if (kUnsupported.count(p.name)) throw not_implemented("The '" + p.name + "' sub-resource");
-        if (kPending.count(p.name))
-            throw not_implemented(p.name == "delete" ? "Multi-object delete" : "Multipart upload");
     }
     const std::string& m = req.method;
     if (req.bucket.empty()) {
@@ -171,6 +171,8 @@ std::string classify(const S3Request& req) {
         throw S3Error(405, "MethodNotAllowed", "The specified method is not allowed against the service root");
     }
     if (req.key.empty()) {
+        if (m == "GET" && req.has("uploads")) return "ListMultipartUploads";
+        if (m == "POST" && req.has("delete")) return "DeleteObjects";
         if (m == "GET") return req.has("location") ? "GetBucketLocation" : req.value("list-type") == "2" ? "ListObjectsV2" : "ListObjects";
         if (m == "HEAD") return "HeadBucket";
         if (m == "PUT" || m == "DELETE")
@@ -178,6 +180,14 @@ std::string classify(const S3Request& req) {
                           "Buckets are the on-prem cluster's containers: cloud-connector cannot create or delete them");
         throw S3Error(405, "MethodNotAllowed", "The specified method is not allowed against this bucket");
     }
+    if (req.has("uploadId")) {
+        if (m == "PUT" && req.has("partNumber"))
+            return req.has_header("x-amz-copy-source") ? "UploadPartCopy" : "UploadPart";
+        if (m == "POST") return "CompleteMultipartUpload";
+        if (m == "DELETE") return "AbortMultipartUpload";
+        if (m == "GET") return "ListParts";
+    }
+    if (m == "POST" && req.has("uploads")) return "CreateMultipartUpload";
     if (m == "GET") return "GetObject";
     if (m == "HEAD") return "HeadObject";
     if (m == "PUT") return req.has_header("x-amz-copy-source") ? "CopyObject" : "PutObject";
@@ -206,26 +216,35 @@ void head_object(OperationContext& ctx, ObjectStore& store) {
     resp.send();   // a HEAD response: Poco writes the header only
 }
 
-void put_object(OperationContext& ctx, ObjectStore& store) {
+BodyCheck checked_body(OperationContext& ctx, std::uint64_t max_size) {
     S3Request& req = ctx.req;
-    const std::string payload = ctx.who.payload_hash;
+    const std::string& payload = ctx.who.payload_hash;
     if (payload.rfind("STREAMING-", 0) == 0)
         throw not_implemented("Chunked (aws-chunked, " + payload + ") uploads");
-    if (!req.http->hasContentLength()) {
+    if (!req.http->hasContentLength())
         throw S3Error(411, "MissingContentLength", "You must provide the Content-Length HTTP header.");
+    BodyCheck check;
+    check.length = static_cast<std::uint64_t>(req.http->getContentLength64());
+    if (check.length > max_size)
+        throw S3Error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (" +
+                                                 std::to_string(max_size) + " bytes)");
+    check.md5 = checked_content_md5(req);
+    if (payload.size() == 64) {
+        if (payload.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+            throw S3Error(400, "InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a SHA-256 hex digest");
+        check.sha256 = Poco::toLower(payload);
     }
-    const std::uint64_t length = static_cast<std::uint64_t>(req.http->getContentLength64());
-    if (length > kMaxPutSize)
-        throw S3Error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (5 GiB); use multipart upload");
-    std::string md5 = checked_content_md5(req);
-    std::string sha256 = payload.size() == 64 ? Poco::toLower(payload) : std::string();
-    if (!sha256.empty() && payload.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
-        throw S3Error(400, "InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a SHA-256 hex digest");
+    return check;
+}
 
+void put_object(OperationContext& ctx, ObjectStore& store) {
+    S3Request& req = ctx.req;
+    const BodyCheck check = checked_body(ctx, kMaxPutSize);
+    const std::uint64_t length = check.length;
     WriteOptions w = write_options(req);
     w.content_md5 = req.header("Content-MD5");
     if (req.http->getExpectContinue()) ctx.resp.sendContinue();   // only now: errors above answered without the body
-    RequestBody body(req.http->stream(), length, md5, sha256);
+    RequestBody body(req.http->stream(), length, check.md5, check.sha256);
     std::string etag;
     try {
         etag = store.put(req.key, w, body);

@@ -22,6 +22,16 @@ struct OperationContext {
 // Returns a name for logs ("GetObject", ...); throws S3Error for what is refused.
 std::string classify(const S3Request& req);
 
+// Shared request-body checks of PUT and UploadPart: Content-Length present and
+// within max_size, Content-MD5 well-formed, x-amz-content-sha256 a digest or unsigned.
+struct BodyCheck {
+    std::uint64_t length = 0;
+    std::string md5;      // raw, or empty
+    std::string sha256;   // lower-case hex, or empty
+};
+BodyCheck checked_body(OperationContext& ctx, std::uint64_t max_size);
+WriteOptions write_options(const S3Request& req);   // Content-Type, x-amz-meta-*, Cache-Control, ...
+
 void get_object(OperationContext& ctx, ObjectStore& store);
 void head_object(OperationContext& ctx, ObjectStore& store);
 void put_object(OperationContext& ctx, ObjectStore& store);
@@ -31,5 +41,14 @@ void list_objects(OperationContext& ctx, ObjectStore& store);
 void head_bucket(OperationContext& ctx);
 void get_bucket_location(OperationContext& ctx, const Settings& settings);
 void list_buckets(OperationContext& ctx, const Gateway& gateway);
+
+// frontend/multipart_ops.cpp
+void create_multipart_upload(OperationContext& ctx, ObjectStore& store);
+void upload_part(OperationContext& ctx, ObjectStore& store);
+void complete_multipart_upload(OperationContext& ctx, ObjectStore& store);
+void abort_multipart_upload(OperationContext& ctx, ObjectStore& store);
+void list_parts(OperationContext& ctx, ObjectStore& store);
+void list_multipart_uploads(OperationContext& ctx, ObjectStore& store);
+void delete_objects(OperationContext& ctx, ObjectStore& store);
 
 }  // namespace cc

@@ -70,7 +70,7 @@ void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServer
         auto snapshot = gateway_.snapshot();
         who = authenticate(*req, snapshot->users, gateway_.settings(), std::time(nullptr));   // 2. authenticate
         op = classify(*req);                                                         // 3. which operation
-        OperationContext ctx{*req, *who, resp};
+        OperationContext ctx{*req, *who, resp, {}, 0, 0};
         if (op == "ListBuckets") {
             list_buckets(ctx, gateway_);
         } else {
@@ -84,6 +84,14 @@ void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServer
             else if (op == "ListObjects" || op == "ListObjectsV2") list_objects(ctx, store);
             else if (op == "HeadBucket") head_bucket(ctx);
             else if (op == "GetBucketLocation") get_bucket_location(ctx, gateway_.settings());
+            else if (op == "CreateMultipartUpload") create_multipart_upload(ctx, store);
+            else if (op == "UploadPart") upload_part(ctx, store);
+            else if (op == "CompleteMultipartUpload") complete_multipart_upload(ctx, store);
+            else if (op == "AbortMultipartUpload") abort_multipart_upload(ctx, store);
+            else if (op == "ListParts") list_parts(ctx, store);
+            else if (op == "ListMultipartUploads") list_multipart_uploads(ctx, store);
+            else if (op == "DeleteObjects") delete_objects(ctx, store);
+            else throw S3Error(501, "NotImplemented", op + " is not implemented by cloud-connector yet");
         }
         side = ctx.answered_by.empty() ? "-" : ctx.answered_by;
         bytes_out = ctx.bytes_out;

@@ -140,7 +140,13 @@ HttpResponse http_perform(const HttpRequest& req, const std::function<BodySink*(
 
     curl_slist* list = nullptr;
     for (const auto& [k, v] : req.headers) list = curl_slist_append(list, (k + ": " + v).c_str());
-    if (!req.body) list = curl_slist_append(list, "Expect:");
+    if (!req.body) {
+        list = curl_slist_append(list, "Expect:");
+        const bool has_cl = std::any_of(req.headers.begin(), req.headers.end(),
+                                        [](const auto& h) { return lower(h.first) == "content-length"; });
+        // S3 wants an explicit empty body on bodiless PUTs and POSTs (copies, multipart initiation).
+        if (!has_cl && (req.method == "PUT" || req.method == "POST")) list = curl_slist_append(list, "Content-Length: 0");
+    }
     // curl would otherwise add "Content-Type: application/x-www-form-urlencoded" to POSTs.
     bool has_ct = std::any_of(req.headers.begin(), req.headers.end(),
                               [](const auto& h) { return lower(h.first) == "content-type"; });

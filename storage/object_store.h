@@ -92,6 +92,37 @@ struct ListPage {
     std::string next_marker;
 };
 
+// Multipart uploads (the store's own upload ids are handed to clients as is).
+struct PartInfo {
+    int number = 0;
+    std::string etag;                 // quoted
+    std::uint64_t size = 0;
+    std::time_t last_modified = 0;
+};
+
+struct PartsPage {
+    std::vector<PartInfo> parts;
+    bool truncated = false;
+    int next_marker = 0;
+};
+
+struct UploadInfo {
+    std::string key, upload_id;
+    std::time_t initiated = 0;
+};
+
+struct UploadsRequest {
+    std::string prefix, delimiter, key_marker, upload_id_marker;
+    int max_uploads = 1000;
+};
+
+struct UploadsPage {
+    std::vector<UploadInfo> uploads;
+    std::vector<std::string> common_prefixes;
+    bool truncated = false;
+    std::string next_key_marker, next_upload_id_marker;
+};
+
 class ObjectStore {
 public:
     virtual ~ObjectStore() = default;
@@ -107,6 +138,18 @@ public:
     virtual ListPage list(const ListRequest& req) = 0;
     // "local" or "remote": which side this store plays, for messages and logs.
     virtual std::string side() const = 0;
+
+    // Multipart uploads. Stores that cannot do them answer 501 NotImplemented.
+    virtual std::string create_upload(const std::string& key, const WriteOptions& opts);
+    // Returns the part's ETag (quoted).
+    virtual std::string upload_part(const std::string& key, const std::string& upload_id, int part_number,
+                                    BodySource& body, const std::string& content_md5);
+    // Returns the object's ETag ("<md5 of part md5s>-<N>", quoted).
+    virtual std::string complete_upload(const std::string& key, const std::string& upload_id,
+                                        const std::vector<PartInfo>& parts);
+    virtual void abort_upload(const std::string& key, const std::string& upload_id);
+    virtual PartsPage list_parts(const std::string& key, const std::string& upload_id, int part_marker, int max_parts);
+    virtual UploadsPage list_uploads(const UploadsRequest& req);
 };
 
 using StorePtr = std::shared_ptr<ObjectStore>;

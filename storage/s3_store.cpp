@@ -6,6 +6,7 @@
 #include <Poco/DOM/Element.h>
 #include <Poco/DOM/NodeList.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "common/sigv4.h"
@@ -220,6 +221,107 @@ ListPage S3Store::list(const ListRequest& lr) {
         return parse_list_page(resp.body);
     } catch (const std::exception& e) {
         throw unavailable(where_.side + " store sent a listing that could not be parsed: " + e.what());
+    }
+}
+
+namespace {
+// A small in-memory body (multipart completion documents).
+class StringBody : public BodySource {
+public:
+    explicit StringBody(std::string data) : data_(std::move(data)) {}
+    std::size_t read(char* buf, std::size_t len) override {
+        std::size_t n = std::min(len, data_.size() - pos_);
+        std::copy_n(data_.data() + pos_, n, buf);
+        pos_ += n;
+        return n;
+    }
+    std::uint64_t length() const override { return data_.size(); }
+private:
+    std::string data_;
+    std::size_t pos_ = 0;
+};
+
+std::string xml_escaped(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+}  // namespace
+
+std::string S3Store::create_upload(const std::string& key, const WriteOptions& opts) {
+    HeaderList h;
+    add_write_headers(opts, h, "x-amz-meta-");
+    HttpResponse resp = send("POST", key, {{"uploads", ""}}, std::move(h), nullptr);
+    std::string id = xml_first_text(resp.body, "UploadId");
+    if (resp.status != 200 || id.empty()) fail(resp, "start a multipart upload of '" + key + "'");
+    return id;
+}
+
+std::string S3Store::upload_part(const std::string& key, const std::string& upload_id, int part_number,
+                                 BodySource& body, const std::string& content_md5) {
+    HeaderList h;
+    if (!content_md5.empty()) h.emplace_back("Content-MD5", content_md5);
+    HttpResponse resp = send("PUT", key, {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}},
+                             std::move(h), &body);
+    if (resp.status != 200) fail(resp, "store part " + std::to_string(part_number) + " of '" + key + "'");
+    const auto* etag = resp.header("etag");
+    return etag ? *etag : std::string();
+}
+
+std::string S3Store::complete_upload(const std::string& key, const std::string& upload_id,
+                                     const std::vector<PartInfo>& parts) {
+    std::string doc = "<CompleteMultipartUpload>";
+    for (const auto& p : parts)
+        doc += "<Part><PartNumber>" + std::to_string(p.number) + "</PartNumber><ETag>" + xml_escaped(p.etag) +
+               "</ETag></Part>";
+    doc += "</CompleteMultipartUpload>";
+    StringBody body(std::move(doc));
+    HttpResponse resp = send("POST", key, {{"uploadId", upload_id}}, {{"Content-Type", "application/xml"}}, &body);
+    // S3 may answer 200 and still report an error in the body.
+    if (resp.status != 200 || !xml_first_text(resp.body, "Code").empty()) {
+        if (resp.status == 200) resp.status = 400;
+        fail(resp, "complete the multipart upload of '" + key + "'");
+    }
+    return xml_first_text(resp.body, "ETag");
+}
+
+void S3Store::abort_upload(const std::string& key, const std::string& upload_id) {
+    HttpResponse resp = send("DELETE", key, {{"uploadId", upload_id}}, {}, nullptr);
+    if (resp.status != 204 && resp.status != 200) fail(resp, "abort the multipart upload of '" + key + "'");
+}
+
+PartsPage S3Store::list_parts(const std::string& key, const std::string& upload_id, int part_marker, int max_parts) {
+    std::vector<std::pair<std::string, std::string>> q{{"uploadId", upload_id}, {"max-parts", std::to_string(max_parts)}};
+    if (part_marker > 0) q.emplace_back("part-number-marker", std::to_string(part_marker));
+    HttpResponse resp = send("GET", key, q, {}, nullptr);
+    if (resp.status != 200) fail(resp, "list the parts of '" + key + "'");
+    try {
+        return parse_parts_page(resp.body);
+    } catch (const std::exception& e) {
+        throw unavailable(where_.side + " store sent a part listing that could not be parsed: " + e.what());
+    }
+}
+
+UploadsPage S3Store::list_uploads(const UploadsRequest& r) {
+    std::vector<std::pair<std::string, std::string>> q{{"uploads", ""}, {"max-uploads", std::to_string(r.max_uploads)}};
+    if (!r.prefix.empty()) q.emplace_back("prefix", r.prefix);
+    if (!r.delimiter.empty()) q.emplace_back("delimiter", r.delimiter);
+    if (!r.key_marker.empty()) q.emplace_back("key-marker", r.key_marker);
+    if (!r.upload_id_marker.empty()) q.emplace_back("upload-id-marker", r.upload_id_marker);
+    HttpResponse resp = send("GET", "", q, {}, nullptr);
+    if (resp.status != 200) fail(resp, "list multipart uploads");
+    try {
+        return parse_uploads_page(resp.body);
+    } catch (const std::exception& e) {
+        throw unavailable(where_.side + " store sent an upload listing that could not be parsed: " + e.what());
     }
 }
 

@@ -38,6 +38,15 @@ public:
     ListPage list(const ListRequest& req) override;
     std::string side() const override { return where_.side; }
 
+    std::string create_upload(const std::string& key, const WriteOptions& opts) override;
+    std::string upload_part(const std::string& key, const std::string& upload_id, int part_number,
+                            BodySource& body, const std::string& content_md5) override;
+    std::string complete_upload(const std::string& key, const std::string& upload_id,
+                                const std::vector<PartInfo>& parts) override;
+    void abort_upload(const std::string& key, const std::string& upload_id) override;
+    PartsPage list_parts(const std::string& key, const std::string& upload_id, int part_marker, int max_parts) override;
+    UploadsPage list_uploads(const UploadsRequest& req) override;
+
     // Bucket-level HEAD: true if the bucket exists and we may use it.
     bool bucket_exists();
 

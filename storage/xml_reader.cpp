@@ -110,4 +110,59 @@ ListPage parse_list_page(const std::string& xml) {
     return page;
 }
 
+namespace {
+Poco::XML::Element* parse_root(Poco::XML::DOMParser& parser, Poco::AutoPtr<Poco::XML::Document>& doc,
+                               const std::string& xml, const char* expected) {
+    parser.setFeature(Poco::XML::XMLReader::FEATURE_NAMESPACES, false);
+    doc = parser.parseString(xml);
+    Poco::XML::Element* root = doc->documentElement();
+    if (!root || root->nodeName() != expected) throw std::runtime_error(std::string("not a ") + expected);
+    return root;
+}
+}  // namespace
+
+PartsPage parse_parts_page(const std::string& xml) {
+    Poco::XML::DOMParser parser;
+    Poco::AutoPtr<Poco::XML::Document> doc;
+    Poco::XML::Element* root = parse_root(parser, doc, xml, "ListPartsResult");
+    PartsPage page;
+    page.truncated = child_text(root, "IsTruncated") == "true";
+    page.next_marker = std::atoi(child_text(root, "NextPartNumberMarker").c_str());
+    for (Poco::XML::Node* n = root->firstChild(); n; n = n->nextSibling()) {
+        if (n->nodeType() != Poco::XML::Node::ELEMENT_NODE || n->nodeName() != "Part") continue;
+        auto* e = static_cast<Poco::XML::Element*>(n);
+        PartInfo p;
+        p.number = std::atoi(child_text(e, "PartNumber").c_str());
+        p.etag = child_text(e, "ETag");
+        p.size = std::strtoull(child_text(e, "Size").c_str(), nullptr, 10);
+        p.last_modified = parse_iso8601(child_text(e, "LastModified")).value_or(0);
+        page.parts.push_back(p);
+    }
+    return page;
+}
+
+UploadsPage parse_uploads_page(const std::string& xml) {
+    Poco::XML::DOMParser parser;
+    Poco::AutoPtr<Poco::XML::Document> doc;
+    Poco::XML::Element* root = parse_root(parser, doc, xml, "ListMultipartUploadsResult");
+    UploadsPage page;
+    page.truncated = child_text(root, "IsTruncated") == "true";
+    page.next_key_marker = child_text(root, "NextKeyMarker");
+    page.next_upload_id_marker = child_text(root, "NextUploadIdMarker");
+    for (Poco::XML::Node* n = root->firstChild(); n; n = n->nextSibling()) {
+        if (n->nodeType() != Poco::XML::Node::ELEMENT_NODE) continue;
+        auto* e = static_cast<Poco::XML::Element*>(n);
+        if (e->nodeName() == "Upload") {
+            UploadInfo u;
+            u.key = child_text(e, "Key");
+            u.upload_id = child_text(e, "UploadId");
+            u.initiated = parse_iso8601(child_text(e, "Initiated")).value_or(0);
+            page.uploads.push_back(u);
+        } else if (e->nodeName() == "CommonPrefixes") {
+            page.common_prefixes.push_back(child_text(e, "Prefix"));
+        }
+    }
+    return page;
+}
+
 }  // namespace cc

@@ -15,4 +15,8 @@ std::string xml_first_text(std::string_view xml, std::string_view tag);
 // Throws std::runtime_error on malformed documents.
 ListPage parse_list_page(const std::string& xml);
 
+// Multipart documents from a backend: throw std::runtime_error when malformed.
+PartsPage parse_parts_page(const std::string& xml);
+UploadsPage parse_uploads_page(const std::string& xml);
+
 }  // namespace cc
