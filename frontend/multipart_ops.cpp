@@ -15,6 +15,7 @@
 #include "common/crypto.h"
 #include "common/timefmt.h"
 #include "common/xml_escape.h"
+#include "engine/copy_through.h"
 #include "frontend/operations.h"
 #include "frontend/request_body.h"
 #include "frontend/responses.h"
@@ -146,6 +147,46 @@ void upload_part(OperationContext& ctx, ObjectStore& store) {
     ctx.resp.set("ETag", etag);
     ctx.resp.setContentLength(0);
     ctx.resp.send();
+}
+
+void upload_part_copy(OperationContext& ctx, ObjectStore& store) {
+    S3Request& req = ctx.req;
+    const int part = part_number_of(req);
+    CopySourceSpec src = copy_source_of(req);
+    const std::string range = req.header("x-amz-copy-source-range");
+    if (!range.empty()) {
+        if (range.rfind("bytes=", 0) != 0 || range.find('-') == std::string::npos || range.find(',') != std::string::npos)
+            throw invalid_argument("The x-amz-copy-source-range value must be of the form bytes=first-last",
+                                   "x-amz-copy-source-range", range);
+        src.read.range = range;
+    }
+    StorePtr source_store = src.bucket == req.bucket ? nullptr : ctx.open_bucket(src.bucket);
+    ObjectStore& from = source_store ? *source_store : store;
+    const std::string upload_id = req.value("uploadId");
+    CopyOutcome out = copy_through(from, src.key, src.read, [&](BodySource& body, const ReadResult& head) {
+        if (head.content_length > kMaxPartSize)
+            throw S3Error(400, "InvalidRequest", "The specified copy source is larger than the maximum part size");
+        return store.upload_part(req.key, upload_id, part, body, "");
+    });
+    using S = ReadResult::Status;
+    if (out.source.status == S::NotFound) {
+        S3Error e(404, "NoSuchKey", "The specified key does not exist.");
+        e.detail_name = "Key";
+        e.detail_value = src.key;
+        throw e;
+    }
+    if (!out.written) {
+        if (out.source.status == S::RangeNotSatisfiable)
+            throw S3Error(416, "InvalidRange", "The requested range is not satisfiable");
+        throw S3Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+    }
+    ctx.answered_by = out.source.answered_by;
+    std::ostringstream xml;
+    xml << kXmlHead << "<CopyPartResult" << kNs << '>';
+    element(xml, "LastModified", iso8601(std::time(nullptr)));
+    element(xml, "ETag", *out.written);
+    xml << "</CopyPartResult>";
+    send_xml(ctx.resp, 200, xml.str());
 }
 
 void complete_multipart_upload(OperationContext& ctx, ObjectStore& store) {

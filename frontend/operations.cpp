@@ -9,6 +9,7 @@
 #include "common/crypto.h"
 #include "common/timefmt.h"
 #include "common/uri.h"
+#include "engine/copy_through.h"
 #include "frontend/request_body.h"
 #include "frontend/responses.h"
 
@@ -261,8 +262,7 @@ void put_object(OperationContext& ctx, ObjectStore& store) {
     ctx.resp.send();
 }
 
-void copy_object(OperationContext& ctx, ObjectStore& store) {
-    S3Request& req = ctx.req;
+CopySourceSpec copy_source_of(const S3Request& req) {
     std::string source;
     if (!percent_decode(req.header("x-amz-copy-source"), source))
         throw invalid_request("x-amz-copy-source is not validly percent-encoded");
@@ -271,17 +271,61 @@ void copy_object(OperationContext& ctx, ObjectStore& store) {
     auto slash = source.find('/');
     if (slash == std::string::npos || slash == 0 || slash + 1 == source.size())
         throw S3Error(400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
-    const std::string src_bucket = source.substr(0, slash), src_key = source.substr(slash + 1);
+    CopySourceSpec spec;
+    spec.bucket = source.substr(0, slash);
+    spec.key = source.substr(slash + 1);
+    spec.read.if_match = req.header("x-amz-copy-source-if-match");
+    spec.read.if_none_match = req.header("x-amz-copy-source-if-none-match");
+    spec.read.if_modified_since = req.header("x-amz-copy-source-if-modified-since");
+    spec.read.if_unmodified_since = req.header("x-amz-copy-source-if-unmodified-since");
+    return spec;
+}
+
+// A copy source that could not be read: S3 answers 404 NoSuchKey or 412.
+void check_copy_source(const ReadResult& r, const CopySourceSpec& src) {
+    using S = ReadResult::Status;
+    if (r.status == S::NotFound) throw no_such_key(src.key);
+    if (r.status == S::PreconditionFailed || r.status == S::NotModified)
+        throw S3Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+    if (r.status == S::RangeNotSatisfiable)
+        throw S3Error(416, "InvalidRange", "The requested range is not satisfiable");
+}
+
+void copy_object(OperationContext& ctx, ObjectStore& store) {
+    S3Request& req = ctx.req;
+    const CopySourceSpec src = copy_source_of(req);
     const bool replace = Poco::icompare(req.header("x-amz-metadata-directive"), "REPLACE") == 0;
-    if (src_bucket != req.bucket || src_key != req.key)
-        throw not_implemented("Copying between keys (only metadata updates, a copy onto itself, are supported so far)");
-    if (!replace)
-        throw invalid_request(
-            "This copy request is illegal because it is trying to copy an object to itself without changing the "
-            "object's metadata, storage class, website redirect location or encryption attributes.");
-    std::optional<std::string> etag = store.replace_metadata(req.key, write_options(req));
-    if (!etag) throw no_such_key(req.key);
-    send_xml(ctx.resp, 200, copy_result_xml(*etag, std::time(nullptr)));
+    if (src.bucket == req.bucket && src.key == req.key) {
+        if (!replace)
+            throw invalid_request(
+                "This copy request is illegal because it is trying to copy an object to itself without changing the "
+                "object's metadata, storage class, website redirect location or encryption attributes.");
+        // A metadata update: local copy if there is one, else the on-prem copy.
+        std::optional<std::string> etag = store.replace_metadata(req.key, write_options(req));
+        if (!etag) throw no_such_key(req.key);
+        send_xml(ctx.resp, 200, copy_result_xml(*etag, std::time(nullptr)));
+        return;
+    }
+    // Between keys: stream the source (local first, else on-prem) into a new local object.
+    StorePtr source_store = src.bucket == req.bucket ? nullptr : ctx.open_bucket(src.bucket);
+    ObjectStore& from = source_store ? *source_store : store;
+    CopyOutcome out = copy_through(from, src.key, src.read, [&](BodySource& body, const ReadResult& head) {
+        if (head.content_length > kMaxPutSize)
+            throw S3Error(400, "InvalidRequest", "The specified copy source is larger than the maximum allowable size "
+                                                 "for a copy source: 5368709120; use UploadPartCopy");
+        WriteOptions w;
+        if (replace) {
+            w = write_options(req);
+        } else {
+            w.content_type = head.info.content_type;
+            w.user_meta = head.info.user_meta;
+            w.headers = head.info.headers;
+        }
+        return store.put(req.key, w, body);
+    });
+    check_copy_source(out.source, src);
+    ctx.answered_by = out.source.answered_by;
+    send_xml(ctx.resp, 200, copy_result_xml(*out.written, std::time(nullptr)));
 }
 
 void delete_object(OperationContext& ctx, ObjectStore& store) {

@@ -4,6 +4,8 @@
 #pragma once
 #include <Poco/Net/HTTPServerResponse.h>
 
+#include <functional>
+
 #include "engine/gateway.h"
 #include "frontend/authenticator.h"
 #include "frontend/s3_request.h"
@@ -14,9 +16,19 @@ struct OperationContext {
     S3Request& req;
     const Identity& who;
     Poco::Net::HTTPServerResponse& resp;
+    // Resolves another bucket of the same user (copy sources); throws NoSuchBucket.
+    std::function<StorePtr(const std::string& bucket)> open_bucket;
     std::string answered_by;   // filled by operations for the access log
     std::uint64_t bytes_out = 0, bytes_in = 0;
 };
+
+// The source named by x-amz-copy-source (URL-decoded, leading '/' optional),
+// and the conditions of x-amz-copy-source-if-* (and the range, for parts).
+struct CopySourceSpec {
+    std::string bucket, key;
+    ReadOptions read;
+};
+CopySourceSpec copy_source_of(const S3Request& req);
 
 // Which operation a request is, by method, bucket/key presence and sub-resources.
 // Returns a name for logs ("GetObject", ...); throws S3Error for what is refused.
@@ -50,5 +62,6 @@ void abort_multipart_upload(OperationContext& ctx, ObjectStore& store);
 void list_parts(OperationContext& ctx, ObjectStore& store);
 void list_multipart_uploads(OperationContext& ctx, ObjectStore& store);
 void delete_objects(OperationContext& ctx, ObjectStore& store);
+void upload_part_copy(OperationContext& ctx, ObjectStore& store);
 
 }  // namespace cc

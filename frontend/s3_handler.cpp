@@ -70,7 +70,8 @@ void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServer
         auto snapshot = gateway_.snapshot();
         who = authenticate(*req, snapshot->users, gateway_.settings(), std::time(nullptr));   // 2. authenticate
         op = classify(*req);                                                         // 3. which operation
-        OperationContext ctx{*req, *who, resp, {}, 0, 0};
+        auto open_other = [&](const std::string& bucket) { return gateway_.open_bucket(who->user, bucket).store; };
+        OperationContext ctx{*req, *who, resp, open_other, {}, 0, 0};
         if (op == "ListBuckets") {
             list_buckets(ctx, gateway_);
         } else {
@@ -86,6 +87,7 @@ void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServer
             else if (op == "GetBucketLocation") get_bucket_location(ctx, gateway_.settings());
             else if (op == "CreateMultipartUpload") create_multipart_upload(ctx, store);
             else if (op == "UploadPart") upload_part(ctx, store);
+            else if (op == "UploadPartCopy") upload_part_copy(ctx, store);
             else if (op == "CompleteMultipartUpload") complete_multipart_upload(ctx, store);
             else if (op == "AbortMultipartUpload") abort_multipart_upload(ctx, store);
             else if (op == "ListParts") list_parts(ctx, store);
