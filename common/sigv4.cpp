@@ -162,12 +162,18 @@ std::string signature_hex(std::string_view signing_key, std::string_view string_
 std::string chunk_signature_hex(std::string_view signing_key, std::string_view amz_date,
                                 std::string_view scope, std::string_view previous_signature,
                                 std::string_view chunk_data) {
+    return chunk_signature_from_hash(signing_key, amz_date, scope, previous_signature, sha256_hex(chunk_data));
+}
+
+std::string chunk_signature_from_hash(std::string_view signing_key, std::string_view amz_date,
+                                      std::string_view scope, std::string_view previous_signature,
+                                      std::string_view chunk_sha256_hex) {
     std::string sts = "AWS4-HMAC-SHA256-PAYLOAD\n";
     sts.append(amz_date).append("\n");
     sts.append(scope).append("\n");
     sts.append(previous_signature).append("\n");
     sts.append(kEmptySha256).append("\n");
-    sts.append(sha256_hex(chunk_data));
+    sts.append(chunk_sha256_hex);
     return signature_hex(signing_key, sts);
 }
 

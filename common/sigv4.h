@@ -51,6 +51,10 @@ std::string signature_hex(std::string_view signing_key, std::string_view string_
 std::string chunk_signature_hex(std::string_view signing_key, std::string_view amz_date,
                                 std::string_view scope, std::string_view previous_signature,
                                 std::string_view chunk_data);
+// The same, from the chunk's SHA-256 (hex), for chunks hashed as they stream.
+std::string chunk_signature_from_hash(std::string_view signing_key, std::string_view amz_date,
+                                      std::string_view scope, std::string_view previous_signature,
+                                      std::string_view chunk_sha256_hex);
 
 // Parsed "AWS4-HMAC-SHA256 Credential=AK/day/region/s3/aws4_request,
 // SignedHeaders=a;b, Signature=hex". The access key may itself contain '/'

@@ -130,9 +130,9 @@ void upload_part(OperationContext& ctx, ObjectStore& store) {
     S3Request& req = ctx.req;
     const int part = part_number_of(req);
     const std::string upload_id = req.value("uploadId");
-    BodyCheck check = checked_body(ctx, kMaxPartSize);
+    const BodySpec spec = checked_body(ctx, kMaxPartSize);
     if (req.http->getExpectContinue()) ctx.resp.sendContinue();
-    RequestBody body(req.http->stream(), check.length, check.md5, check.sha256);
+    RequestBody body(req.http->stream(), spec);
     std::string etag;
     try {
         etag = store.upload_part(req.key, upload_id, part, body, req.header("Content-MD5"));
@@ -141,7 +141,7 @@ void upload_part(OperationContext& ctx, ObjectStore& store) {
         throw;
     }
     req.body_consumed = true;
-    ctx.bytes_in = check.length;
+    ctx.bytes_in = spec.length;
     ctx.answered_by = "local";
     if (etag.empty()) etag = "\"" + to_hex(body.md5_raw()) + "\"";
     ctx.resp.set("ETag", etag);

@@ -1,6 +1,7 @@
 #include "frontend/operations.h"
 
 #include <Poco/String.h>
+#include <Poco/StringTokenizer.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -129,7 +130,14 @@ WriteOptions write_options(const S3Request& req) {
     for (const auto& [name, value] : *req.http) {
         std::string lower = Poco::toLower(name);
         if (lower.rfind("x-amz-meta-", 0) == 0) w.user_meta.emplace_back(lower.substr(11), value);
-        else if (lower == "cache-control" || lower == "content-disposition" || lower == "content-encoding" ||
+        else if (lower == "content-encoding") {
+            // aws-chunked is the transfer framing, not the object's encoding.
+            std::string kept;
+            for (const auto& token : Poco::StringTokenizer(value, ",", Poco::StringTokenizer::TOK_TRIM |
+                                                                           Poco::StringTokenizer::TOK_IGNORE_EMPTY))
+                if (Poco::icompare(token, "aws-chunked") != 0) kept += (kept.empty() ? "" : ",") + token;
+            if (!kept.empty()) w.headers.emplace_back(lower, kept);
+        } else if (lower == "cache-control" || lower == "content-disposition" ||
                  lower == "content-language" || lower == "expires")
             w.headers.emplace_back(lower, value);
     }
@@ -217,35 +225,61 @@ void head_object(OperationContext& ctx, ObjectStore& store) {
     resp.send();   // a HEAD response: Poco writes the header only
 }
 
-BodyCheck checked_body(OperationContext& ctx, std::uint64_t max_size) {
+BodySpec checked_body(OperationContext& ctx, std::uint64_t max_size) {
     S3Request& req = ctx.req;
     const std::string& payload = ctx.who.payload_hash;
-    if (payload.rfind("STREAMING-", 0) == 0)
-        throw not_implemented("Chunked (aws-chunked, " + payload + ") uploads");
-    if (!req.http->hasContentLength())
-        throw S3Error(411, "MissingContentLength", "You must provide the Content-Length HTTP header.");
-    BodyCheck check;
-    check.length = static_cast<std::uint64_t>(req.http->getContentLength64());
-    if (check.length > max_size)
+    BodySpec spec;
+    if (payload.rfind("STREAMING-", 0) == 0) {
+        if (payload == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" || payload == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER") {
+            if (ctx.who.seed_signature.empty())
+                throw invalid_request("Signed streaming uploads need the Authorization header (not a presigned URL)");
+            spec.signer = ChunkSigner{ctx.who.signing_key, ctx.who.amz_date, ctx.who.scope, ctx.who.seed_signature};
+        } else if (payload != "STREAMING-UNSIGNED-PAYLOAD-TRAILER") {
+            throw not_implemented("The payload type " + payload);
+        }
+        spec.aws_chunked = true;
+        const std::string decoded = req.header("x-amz-decoded-content-length");
+        char* end = nullptr;
+        spec.length = std::strtoull(decoded.c_str(), &end, 10);
+        if (decoded.empty() || *end)
+            throw S3Error(411, "MissingContentLength",
+                          "You must provide x-amz-decoded-content-length with an aws-chunked body.");
+    } else {
+        if (!req.http->hasContentLength())
+            throw S3Error(411, "MissingContentLength", "You must provide the Content-Length HTTP header.");
+        spec.length = static_cast<std::uint64_t>(req.http->getContentLength64());
+        if (payload.size() == 64) {
+            if (payload.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+                throw S3Error(400, "InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a SHA-256 hex digest");
+            spec.sha256 = Poco::toLower(payload);
+        }
+    }
+    if (spec.length > max_size)
         throw S3Error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (" +
                                                  std::to_string(max_size) + " bytes)");
-    check.md5 = checked_content_md5(req);
-    if (payload.size() == 64) {
-        if (payload.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
-            throw S3Error(400, "InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a SHA-256 hex digest");
-        check.sha256 = Poco::toLower(payload);
+    spec.md5 = checked_content_md5(req);
+    for (const char* alg : {"crc32", "crc32c", "sha1", "sha256"}) {
+        const std::string header = std::string("x-amz-checksum-") + alg;
+        if (req.has_header(header)) {
+            spec.checksum_algorithm = alg;
+            spec.checksum_value = req.header(header);
+        } else if (spec.aws_chunked && Poco::icompare(Poco::trim(req.header("x-amz-trailer")), header) == 0) {
+            spec.checksum_algorithm = alg;
+        }
     }
-    return check;
+    if (spec.aws_chunked && spec.checksum_algorithm.empty() && req.has_header("x-amz-trailer"))
+        throw invalid_request("Unsupported x-amz-trailer: " + req.header("x-amz-trailer"));
+    return spec;
 }
 
 void put_object(OperationContext& ctx, ObjectStore& store) {
     S3Request& req = ctx.req;
-    const BodyCheck check = checked_body(ctx, kMaxPutSize);
-    const std::uint64_t length = check.length;
+    const BodySpec spec = checked_body(ctx, kMaxPutSize);
+    const std::uint64_t length = spec.length;
     WriteOptions w = write_options(req);
     w.content_md5 = req.header("Content-MD5");
     if (req.http->getExpectContinue()) ctx.resp.sendContinue();   // only now: errors above answered without the body
-    RequestBody body(req.http->stream(), length, check.md5, check.sha256);
+    RequestBody body(req.http->stream(), spec);
     std::string etag;
     try {
         etag = store.put(req.key, w, body);

@@ -8,6 +8,7 @@
 
 #include "engine/gateway.h"
 #include "frontend/authenticator.h"
+#include "frontend/request_body.h"
 #include "frontend/s3_request.h"
 
 namespace cc {
@@ -36,12 +37,8 @@ std::string classify(const S3Request& req);
 
 // Shared request-body checks of PUT and UploadPart: Content-Length present and
 // within max_size, Content-MD5 well-formed, x-amz-content-sha256 a digest or unsigned.
-struct BodyCheck {
-    std::uint64_t length = 0;
-    std::string md5;      // raw, or empty
-    std::string sha256;   // lower-case hex, or empty
-};
-BodyCheck checked_body(OperationContext& ctx, std::uint64_t max_size);
+// (also decides the framing: plain, or aws-chunked with signed or unsigned chunks and trailers).
+BodySpec checked_body(OperationContext& ctx, std::uint64_t max_size);
 WriteOptions write_options(const S3Request& req);   // Content-Type, x-amz-meta-*, Cache-Control, ...
 
 void get_object(OperationContext& ctx, ObjectStore& store);

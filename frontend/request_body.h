@@ -1,34 +1,52 @@
-// The client's request body as a BodySource: exactly Content-Length bytes,
-// with the digests the client declared (Content-MD5, x-amz-content-sha256)
-// checked before the last byte is handed on, so a bad body never becomes an
-// object: the backend upload is aborted instead of completed.
+// The client's request body as a BodySource: exactly the object's bytes
+// (aws-chunked framing removed), with every digest the client declared
+// (Content-MD5, x-amz-content-sha256, x-amz-checksum-* as header or trailer,
+// chunk signatures) checked before the last byte is handed on, so a bad body
+// never becomes an object: the backend upload is aborted instead of completed.
 #pragma once
 #include <istream>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "common/checksum.h"
 #include "common/crypto.h"
+#include "frontend/aws_chunked.h"
 #include "storage/object_store.h"
 
 namespace cc {
 
+// What the client declared about its body.
+struct BodySpec {
+    std::uint64_t length = 0;          // the object's (decoded) size
+    std::string md5;                   // raw Content-MD5, or empty
+    std::string sha256;                // hex x-amz-content-sha256 of the whole body, or empty
+    std::string checksum_algorithm;    // crc32|crc32c|sha1|sha256, or empty
+    std::string checksum_value;        // base64 from the header; empty when it comes as a trailer
+    bool aws_chunked = false;          // the body is aws-chunked framed
+    std::optional<ChunkSigner> signer; // chunk signatures to verify (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)
+};
+
 class RequestBody : public BodySource {
 public:
-    // expected_md5: raw 16 bytes or empty; expected_sha256_hex: hex or empty.
+    RequestBody(std::istream& in, BodySpec spec);
+    // Convenience for plain bodies: expected_md5 raw or empty, expected_sha256_hex or empty.
     RequestBody(std::istream& in, std::uint64_t length, std::string expected_md5, std::string expected_sha256_hex);
     std::size_t read(char* buf, std::size_t len) override;
-    std::uint64_t length() const override { return length_; }
-    bool complete() const { return done_ == length_; }
+    std::uint64_t length() const override { return spec_.length; }
+    bool complete() const { return verified_; }
     std::string md5_raw() const { return md5_result_; }   // after complete()
 
 private:
     void verify();
     std::istream& in_;
-    std::uint64_t length_, done_ = 0;
+    BodySpec spec_;
+    std::uint64_t done_ = 0;
     bool verified_ = false;
-    std::string expected_md5_, expected_sha256_;
     Digest md5_{"md5"};
     std::optional<Digest> sha256_;
+    std::unique_ptr<Checksum> checksum_;
+    std::unique_ptr<AwsChunkDecoder> chunks_;
     std::string md5_result_;
 };
 

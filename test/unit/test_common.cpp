@@ -878,3 +878,18 @@ TEST_CASE("xml_escape") {
     CHECK(cc::xml_escape("&amp;") == "&amp;amp;");
     CHECK(cc::xml_escape("caf\xc3\xa9") == "caf\xc3\xa9");
 }
+
+#include "common/checksum.h"
+
+TEST_CASE("additional checksums match their published check values") {
+    // "123456789" is the standard CRC check input: CRC-32 0xCBF43926, CRC-32C 0xE3069283.
+    CHECK(cc::crc32_update(0, "123456789", 9) == 0xCBF43926u);
+    CHECK(cc::crc32c_update(0, "123456789", 9) == 0xE3069283u);
+    auto c = cc::Checksum::make("crc32");
+    c->update("123456789", 9);
+    CHECK(c->base64() == "y/Q5Jg==");
+    auto s = cc::Checksum::make("sha256");
+    s->update("abc", 3);   // FIPS 180-2 example
+    CHECK(s->base64() == "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
+    CHECK(cc::Checksum::make("md4") == nullptr);
+}
