@@ -93,6 +93,25 @@ Settings settings_from_ini(const IniFile& ini) {
     read_int(ini, kOwn, "backend_timeout", 1, 86400, s.backend_timeout);
     read_string(ini, kOwn, "remote_region", s.remote_region);
     read_int(ini, kOwn, "max_skew_seconds", 1, 7 * 86400, s.max_skew_seconds);
+    if (auto domains = ini.get(kOwn, "storage_domain")) {
+        std::string item;
+        for (std::size_t i = 0; i <= domains->size(); ++i) {
+            if (i == domains->size() || (*domains)[i] == ',') {
+                while (!item.empty() && (item.back() == ' ' || item.back() == '.')) item.pop_back();
+                std::size_t start = item.find_first_not_of(" .");
+                if (start != std::string::npos) {
+                    std::string d = item.substr(start);
+                    for (auto& c : d) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                    if (d.find_first_of(" /:") != std::string::npos)
+                        fail(kOwn, "storage_domain", "not a domain name: '" + d + "'");
+                    s.storage_domains.push_back(d);
+                }
+                item.clear();
+            } else {
+                item += (*domains)[i];
+            }
+        }
+    }
     return s;
 }
 

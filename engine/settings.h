@@ -3,6 +3,7 @@
 // this product's own settings live in [cloud-connector].
 #pragma once
 #include <string>
+#include <vector>
 #include "engine/ini.h"
 
 namespace cc {
@@ -24,6 +25,8 @@ struct Settings {
     int backend_timeout = 60;               // seconds without progress before a backend is "down"
     std::string remote_region = "us-east-1";// SigV4 region used towards swift_baseurl
     int max_skew_seconds = 900;
+    // Domains for virtual-hosted style ("bucket.<domain>"); empty = path style only.
+    std::vector<std::string> storage_domains;
 };
 
 // Throws std::runtime_error whose message names the offending setting, e.g.

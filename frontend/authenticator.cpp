@@ -190,7 +190,7 @@ Identity v2(const S3Request& req, const UserDb& users, const Settings& s, std::t
     in.content_md5 = req.header("Content-MD5");
     in.content_type = req.header("Content-Type");
     in.headers = all_headers(req);
-    in.resource_path = req.raw_path;
+    in.resource_path = req.sigv2_resource_path();
     in.query_auth = query;
     for (const auto& p : req.query) {
         std::string n, v;

@@ -66,7 +66,7 @@ void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServer
     std::string side = "-";
     std::uint64_t bytes_out = 0, bytes_in = 0;
     try {
-        req = parse_request(http, id);                                               // 1. parse
+        req = parse_request(http, id, gateway_.settings().storage_domains);  // 1. parse
         auto snapshot = gateway_.snapshot();
         who = authenticate(*req, snapshot->users, gateway_.settings(), std::time(nullptr));   // 2. authenticate
         op = classify(*req);                                                         // 3. which operation

@@ -25,7 +25,27 @@ std::string S3Request::resource() const {
     return "/" + bucket + (key.empty() ? "" : "/" + key);
 }
 
-S3Request parse_request(Poco::Net::HTTPServerRequest& http, std::string request_id) {
+std::string S3Request::sigv2_resource_path() const {
+    return virtual_hosted ? "/" + bucket + raw_path : raw_path;
+}
+
+namespace {
+// "photos.s3.example.com:8081" with domain "s3.example.com" -> "photos".
+std::string bucket_from_host(std::string host, const std::vector<std::string>& domains) {
+    if (!host.empty() && host[0] == '[') return {};   // an IPv6 literal
+    auto colon = host.rfind(':');
+    if (colon != std::string::npos) host.erase(colon);
+    for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const auto& d : domains)
+        if (host.size() > d.size() + 1 && host.compare(host.size() - d.size(), d.size(), d) == 0 &&
+            host[host.size() - d.size() - 1] == '.')
+            return host.substr(0, host.size() - d.size() - 1);
+    return {};
+}
+}  // namespace
+
+S3Request parse_request(Poco::Net::HTTPServerRequest& http, std::string request_id,
+                        const std::vector<std::string>& storage_domains) {
     S3Request r;
     r.http = &http;
     r.request_id = std::move(request_id);
@@ -47,10 +67,15 @@ S3Request parse_request(Poco::Net::HTTPServerRequest& http, std::string request_
     for (const auto& p : r.query)
         if (!is_valid_utf8(p.value) || !is_valid_utf8(p.name)) bad_uri("the query string is not valid UTF-8");
 
-    // Path style: /bucket/key... (virtual-hosted style arrives with issue #3's storage_domain).
-    auto slash = path.find('/', 1);
-    r.bucket = path.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
-    if (slash != std::string::npos) r.key = path.substr(slash + 1);
+    r.bucket = bucket_from_host(http.getHost(), storage_domains);
+    if (!r.bucket.empty()) {
+        r.virtual_hosted = true;        // bucket.domain/key...
+        r.key = path.substr(1);
+    } else {                            // path style: /bucket/key...
+        auto slash = path.find('/', 1);
+        r.bucket = path.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
+        if (slash != std::string::npos) r.key = path.substr(slash + 1);
+    }
     if (r.key.size() > kMaxKeyBytes) {
         S3Error e(400, "KeyTooLongError", "Your key is too long: " + std::to_string(r.key.size()) +
                                               " bytes, the maximum is 1024");

@@ -16,7 +16,8 @@ struct S3Request {
     std::string raw_path;           // exactly as sent, before '?'
     std::string raw_query;          // exactly as sent, after '?'
     std::vector<QueryParam> query;  // parsed raw_query
-    std::string bucket, key;        // decoded (path-style addressing)
+    std::string bucket, key;        // decoded
+    bool virtual_hosted = false;    // the bucket came from the Host header
     bool body_consumed = false;     // set once the request body has been read to its end
 
     const QueryParam* param(std::string_view name) const;
@@ -25,9 +26,14 @@ struct S3Request {
     std::string header(const std::string& name) const; // "" if absent
     bool has_header(const std::string& name) const;
     std::string resource() const;   // "/bucket/key" for error documents
+    // The path SigV2 signs: "/bucket" + path for virtual-hosted requests, else the path.
+    std::string sigv2_resource_path() const;
 };
 
 // Throws S3Error: InvalidURI (bad percent-encoding, invalid UTF-8), KeyTooLongError.
-S3Request parse_request(Poco::Net::HTTPServerRequest& http, std::string request_id);
+// Virtual-hosted style ("bucket.<domain>[:port]") is recognised for the
+// given storage domains; everything else is path style.
+S3Request parse_request(Poco::Net::HTTPServerRequest& http, std::string request_id,
+                        const std::vector<std::string>& storage_domains = {});
 
 }  // namespace cc
