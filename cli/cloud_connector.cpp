@@ -103,13 +103,15 @@ int main(int argc, char** argv) {
         Startup start = config_path.empty() ? from_bucket() : from_file(config_path);
         cc::Settings settings = cc::settings_from_ini(cc::IniFile::parse(start.main_config_text, start.origin));
         cc::log::set_level(cc::log::parse_level(settings.log_level));
-        state = std::make_unique<cc::StateDir>(settings.state_dir);
         gateway = std::make_unique<cc::Gateway>(settings, std::move(start.source));
         gateway->load();
         if (check_only) {
+            // Validate without opening the state database: a running instance holds its lock.
+            cc::StateDir::check_writable(settings.state_dir);
             std::printf("configuration OK: %s\n", start.origin.c_str());
             return 0;
         }
+        state = std::make_unique<cc::StateDir>(settings.state_dir);
         server = std::make_unique<cc::Server>(*gateway);
         server->start();
         gateway->start_reloading();

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/log.h"
+#include "engine/conditional_store.h"
 #include "engine/layout.h"
 #include "engine/layout_store.h"
 #include "engine/merged_store.h"
@@ -16,34 +17,44 @@ Gateway::Gateway(Settings settings, std::unique_ptr<ConfigSource> source)
 
 Gateway::~Gateway() { stop(); }
 
-std::shared_ptr<const ConfigSnapshot> Gateway::read(const ConfigSnapshot* previous) {
-    auto users_file = source_->fetch(settings_.users_file, previous ? previous->users_version : "");
-    auto mapping_file = source_->fetch(settings_.mapping_file, previous ? previous->mapping_version : "");
-    if (!users_file && !mapping_file) return nullptr;   // nothing changed
+namespace {
 
+// Fetches and parses one file of the snapshot into `value`/`version`; false if
+// it is unchanged. At start-up (no previous snapshot) a failure is fatal; on
+// reload it is logged and that file's last good version kept, so a broken user
+// database neither holds back nor hides a good new mapping (and the reverse).
+template <class T, class Parse>
+bool read_part(ConfigSource& source, const std::string& name, const ConfigSnapshot* previous,
+               const std::string& known_version, Parse parse, T& value, std::string& version) {
+    try {
+        auto file = source.fetch(name, known_version);
+        if (!file) return false;
+        try {
+            value = parse(file->content);
+        } catch (const std::exception& e) {
+            throw std::runtime_error(source.describe(name) + ": " + e.what());
+        }
+        version = file->version;
+        return true;
+    } catch (const std::exception& e) {
+        if (!previous) throw;
+        log::error("CONFIG RELOAD FAILED, keeping the last good version of ", name, ": ", e.what());
+        return false;
+    }
+}
+
+}  // namespace
+
+std::shared_ptr<const ConfigSnapshot> Gateway::read(const ConfigSnapshot* previous) {
     auto next = std::make_shared<ConfigSnapshot>();
-    if (users_file) {
-        try {
-            next->users = UserDb::parse(users_file->content);
-        } catch (const std::exception& e) {
-            throw std::runtime_error(source_->describe(settings_.users_file) + ": " + e.what());
-        }
-        next->users_version = users_file->version;
-    } else {
-        next->users = previous->users;
-        next->users_version = previous->users_version;
-    }
-    if (mapping_file) {
-        try {
-            next->mapping = Mapping::parse(mapping_file->content);
-        } catch (const std::exception& e) {
-            throw std::runtime_error(source_->describe(settings_.mapping_file) + ": " + e.what());
-        }
-        next->mapping_version = mapping_file->version;
-    } else {
-        next->mapping = previous->mapping;
-        next->mapping_version = previous->mapping_version;
-    }
+    if (previous) *next = *previous;
+    const bool users_changed = read_part(
+        *source_, settings_.users_file, previous, previous ? previous->users_version : "",
+        [](const std::string& text) { return UserDb::parse(text); }, next->users, next->users_version);
+    const bool mapping_changed = read_part(
+        *source_, settings_.mapping_file, previous, previous ? previous->mapping_version : "",
+        [](const std::string& text) { return Mapping::parse(text); }, next->mapping, next->mapping_version);
+    if (!users_changed && !mapping_changed) return nullptr;   // nothing (good) changed
     return next;
 }
 
@@ -150,8 +161,8 @@ BucketRoute Gateway::open_bucket(const User& user, const std::string& bucket) co
         e.detail_value = bucket;
         throw e;
     }
-    route.store = std::make_shared<MergedStore>(make_local_store(*route.entry, bucket, settings_),
-                                                make_remote_store(user, bucket, settings_));
+    route.store = std::make_shared<ConditionalStore>(std::make_shared<MergedStore>(
+        make_local_store(*route.entry, bucket, settings_), make_remote_store(user, bucket, settings_)));
     return route;
 }
 

@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
@@ -39,5 +40,17 @@ StateDir::StateDir(const std::string& path) : path_(path) {
 }
 
 StateDir::~StateDir() = default;
+
+void StateDir::check_writable(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::create_directories(fs::path(path) / "tmp", ec);
+    if (ec) throw std::runtime_error("[cloud-connector] state_dir: " + path + ": " + ec.message());
+    const fs::path probe = fs::path(path) / "tmp" / ".write-probe";
+    std::FILE* f = std::fopen(probe.c_str(), "w");
+    if (!f) throw std::runtime_error("[cloud-connector] state_dir: " + path + ": not writable");
+    std::fclose(f);
+    fs::remove(probe, ec);
+}
 
 }  // namespace cc

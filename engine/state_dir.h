@@ -18,6 +18,9 @@ public:
     // std::runtime_error("[cloud-connector] state_dir: ...") on failure.
     explicit StateDir(const std::string& path);
     ~StateDir();
+    // Creates the directory if needed and checks it is writable, without
+    // opening the database (which a running instance may hold).
+    static void check_writable(const std::string& path);
     rocksdb::DB& db() { return *db_; }
     const std::string& path() const { return path_; }
     static constexpr const char* kFormatKey = "meta:format";

@@ -222,7 +222,13 @@ Identity v2(const S3Request& req, const UserDb& users, const Settings& s, std::t
     }
     const User& user = find_user(users, access_key);
     std::string expected = sigv2::signature_base64(user.secret_key, sigv2::string_to_sign(in));
-    if (!constant_time_equal(expected, signature)) throw signature_mismatch();
+    bool ok = constant_time_equal(expected, signature);
+    if (!ok && req.key.empty() && !in.resource_path.empty() && in.resource_path.back() != '/') {
+        // botocore (boto/boto3#4433) signs "/bucket/" for path-style bucket requests it sends as "/bucket".
+        in.resource_path += '/';
+        ok = constant_time_equal(sigv2::signature_base64(user.secret_key, sigv2::string_to_sign(in)), signature);
+    }
+    if (!ok) throw signature_mismatch();
     Identity id;
     id.user = user;
     id.payload_hash = sigv4::kUnsignedPayload;

@@ -57,6 +57,8 @@ void apply_response_overrides(const S3Request& req, Poco::Net::HTTPServerRespons
 ReadOptions read_options(const S3Request& req) {
     ReadOptions o;
     o.range = req.header("Range");
+    // S3 serves one range per request; with several it answers the whole object.
+    if (o.range.find(',') != std::string::npos) o.range.clear();
     o.if_match = req.header("If-Match");
     o.if_none_match = req.header("If-None-Match");
     o.if_modified_since = req.header("If-Modified-Since");

@@ -142,7 +142,14 @@ ReadResult S3Store::head(const std::string& key, const ReadOptions& opts) {
     HeaderList h;
     add_read_headers(opts, h);
     HttpResponse resp = send("HEAD", key, {}, std::move(h), nullptr);
-    if (resp.status == 404) return {};
+    if (resp.status == 404) {
+        // A HEAD 404 has no body to tell NoSuchKey from NoSuchBucket: on the local
+        // side a missing bucket is an outage (as for GET), never "no such object".
+        if (where_.side != "remote" && !bucket_exists())
+            throw unavailable(where_.side + " store (" + where_.endpoint + "/" + where_.bucket +
+                              ") refused to read '" + key + "': the bucket does not exist (check the mapping)");
+        return {};
+    }
     ReadResult r;
     r.status = status_of(resp.status);
     if (r.status == ReadResult::Status::NotFound) fail(resp, "read '" + key + "'");
@@ -151,6 +158,10 @@ ReadResult S3Store::head(const std::string& key, const ReadOptions& opts) {
     r.content_length = len ? std::strtoull(len->c_str(), nullptr, 10) : r.info.size;
     if (const auto* cr = resp.header("content-range")) r.content_range = *cr;
     r.answered_by = where_.side;
+    if (r.status == ReadResult::Status::RangeNotSatisfiable && r.content_range.empty()) {
+        ReadResult whole = head(key, ReadOptions{});
+        if (whole.found()) r.content_range = "bytes */" + std::to_string(whole.info.size);
+    }
     return r;
 }
 
@@ -176,6 +187,11 @@ ReadResult S3Store::get(const std::string& key, const ReadOptions& opts, BodySin
     if (r.status == ReadResult::Status::NotFound) fail(resp, "read '" + key + "'");
     r.info = object_info_from_headers(key, resp);
     if (const auto* cr = resp.header("content-range")) r.content_range = *cr;
+    if (r.status == ReadResult::Status::RangeNotSatisfiable && r.content_range.empty()) {
+        // S3 says how big the object is ("bytes */size"); not every backend does.
+        ReadResult whole = head(key, ReadOptions{});
+        if (whole.found()) r.content_range = "bytes */" + std::to_string(whole.info.size);
+    }
     return r;
 }
 

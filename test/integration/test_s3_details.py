@@ -1,0 +1,97 @@
+"""Details real clients depend on: ranges (suffix, clamped, unsatisfiable,
+multiple), conditional precedence, error documents, ListObjects paging fields."""
+import datetime
+
+import botocore
+import pytest
+import requests
+
+
+def raw_get(connector, key, headers):
+    c = connector.client()
+    url = c.generate_presigned_url("get_object", Params={"Bucket": "bucket1", "Key": key}, ExpiresIn=300)
+    return requests.get(url, headers=headers)
+
+
+@pytest.fixture(params=["local", "remote"])
+def placed(request, connector, remote, uid):
+    key = f"details-{uid}/{request.param}"
+    if request.param == "local":
+        connector.client().put_object(Bucket="bucket1", Key=key, Body=b"0123456789")
+    else:
+        remote.put_object(Bucket="bucket1", Key=key, Body=b"0123456789")
+    return key
+
+
+def test_ranges(connector, placed):
+    r = raw_get(connector, placed, {"Range": "bytes=-3"})
+    assert (r.status_code, r.headers["Content-Range"], r.content) == (206, "bytes 7-9/10", b"789")
+    r = raw_get(connector, placed, {"Range": "bytes=4-1000"})
+    assert (r.status_code, r.headers["Content-Range"], r.content) == (206, "bytes 4-9/10", b"456789")
+    r = raw_get(connector, placed, {"Range": "bytes=20-30"})
+    assert r.status_code == 416
+    assert r.headers["Content-Range"] == "bytes */10"
+    assert "<Code>InvalidRange</Code>" in r.text
+    r = raw_get(connector, placed, {"Range": "bytes=0-0,2-3"})   # S3 answers one range or the whole object
+    assert (r.status_code, r.content) == (200, b"0123456789")
+
+
+def test_conditional_precedence(connector, placed):
+    etag = raw_get(connector, placed, {}).headers["ETag"]
+    past = "Thu, 01 Jan 2004 00:00:00 GMT"
+    future = (datetime.datetime.utcnow() + datetime.timedelta(days=2)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    # If-Match true wins over If-Unmodified-Since false.
+    assert raw_get(connector, placed, {"If-Match": etag, "If-Unmodified-Since": past}).status_code == 200
+    # If-None-Match false (it matches) wins over If-Modified-Since true: 304 with ETag, no body.
+    r = raw_get(connector, placed, {"If-None-Match": etag, "If-Modified-Since": past})
+    assert (r.status_code, r.headers["ETag"], r.content) == (304, etag, b"")
+    assert "Last-Modified" in r.headers
+    r = raw_get(connector, placed, {"If-Match": '"nope"'})
+    assert r.status_code == 412 and "<Code>PreconditionFailed</Code>" in r.text
+    assert raw_get(connector, placed, {"If-Modified-Since": future}).status_code == 304
+
+
+def test_error_document_shape(connector, uid):
+    r = raw_get(connector, f"details-{uid}/missing", {})
+    assert r.status_code == 404
+    assert r.headers["Content-Type"] == "application/xml"
+    for tag in ("<Code>NoSuchKey</Code>", "<Resource>", "<HostId>", f"<Key>details-{uid}/missing</Key>"):
+        assert tag in r.text
+    assert f"<RequestId>{r.headers['x-amz-request-id']}</RequestId>" in r.text
+    assert "<Message></Message>" not in r.text
+
+
+def test_list_v2_fields_and_v1_next_marker(s3, remote, uid):
+    for n in range(3):
+        s3.put_object(Bucket="bucket1", Key=f"lf-{uid}/a{n}", Body=b"x")
+        remote.put_object(Bucket="bucket1", Key=f"lf-{uid}/d{n}/x", Body=b"x")
+    p1 = s3.list_objects_v2(Bucket="bucket1", Prefix=f"lf-{uid}/", Delimiter="/", MaxKeys=4)
+    assert p1["KeyCount"] == 4 and p1["IsTruncated"] and "NextContinuationToken" in p1
+    assert "NextMarker" not in p1
+    p2 = s3.list_objects_v2(Bucket="bucket1", Prefix=f"lf-{uid}/", Delimiter="/", MaxKeys=4,
+                            ContinuationToken=p1["NextContinuationToken"])
+    assert p2["ContinuationToken"] == p1["NextContinuationToken"]
+    assert p2["KeyCount"] == 2 and not p2["IsTruncated"] and "NextContinuationToken" not in p2
+    names = [o["Key"] for o in p1.get("Contents", []) + p2.get("Contents", [])] + \
+            [p["Prefix"] for p in p1.get("CommonPrefixes", []) + p2.get("CommonPrefixes", [])]
+    assert sorted(names) == [f"lf-{uid}/a{n}" for n in range(3)] + [f"lf-{uid}/d{n}/" for n in range(3)]
+    after = s3.list_objects_v2(Bucket="bucket1", Prefix=f"lf-{uid}/", Delimiter="/", StartAfter=f"lf-{uid}/d0/")
+    assert [p["Prefix"] for p in after["CommonPrefixes"]] == [f"lf-{uid}/d1/", f"lf-{uid}/d2/"]
+    v1 = s3.list_objects(Bucket="bucket1", Prefix=f"lf-{uid}/", Delimiter="/", MaxKeys=2)
+    assert v1["IsTruncated"] and v1["NextMarker"] == f"lf-{uid}/a1"
+    nodelim = s3.list_objects(Bucket="bucket1", Prefix=f"lf-{uid}/", MaxKeys=2)
+    assert nodelim["IsTruncated"] and "NextMarker" not in nodelim
+
+
+def test_unsupported_operations_are_501(s3, uid):
+    s3.put_object(Bucket="bucket1", Key=f"ns-{uid}", Body=b"x")
+    for call in (lambda: s3.get_object_acl(Bucket="bucket1", Key=f"ns-{uid}"),
+                 lambda: s3.get_object_tagging(Bucket="bucket1", Key=f"ns-{uid}"),
+                 lambda: s3.get_bucket_versioning(Bucket="bucket1"),
+                 lambda: s3.get_bucket_lifecycle_configuration(Bucket="bucket1"),
+                 lambda: s3.get_bucket_policy(Bucket="bucket1")):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call()
+        assert e.value.response["Error"]["Code"] == "NotImplemented"
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+        assert e.value.response["Error"]["Message"]
