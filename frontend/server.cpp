@@ -9,29 +9,73 @@
 #include <Poco/Net/TCPServerConnectionFactory.h>
 
 #include <chrono>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/log.h"
 #include "frontend/responses.h"
 
 namespace cc {
+
+// Knows which connections sit idle between keep-alive requests, so that a
+// shutdown can close those at once and let busy ones finish their request.
+class ConnectionRegistry {
+public:
+    // Returns false when the server is stopping: the connection should close.
+    bool idle(Poco::Net::StreamSocket* s) {
+        std::lock_guard lock(m_);
+        if (stopping_) return false;
+        idle_.insert(s);
+        return true;
+    }
+    void busy(Poco::Net::StreamSocket* s) {
+        std::lock_guard lock(m_);
+        idle_.erase(s);
+    }
+    bool stopping() {
+        std::lock_guard lock(m_);
+        return stopping_;
+    }
+    void stop() {
+        std::lock_guard lock(m_);
+        stopping_ = true;
+        for (auto* s : idle_) {
+            try {
+                s->shutdownReceive();   // wakes the keep-alive wait; the connection then ends
+            } catch (const Poco::Exception&) {
+            }
+        }
+    }
+private:
+    std::mutex m_;
+    std::set<Poco::Net::StreamSocket*> idle_;
+    bool stopping_ = false;
+};
+
 namespace {
 
 class S3Connection : public Poco::Net::TCPServerConnection {
 public:
-    S3Connection(const Poco::Net::StreamSocket& s, S3Handler& h, Poco::Net::HTTPServerParams::Ptr params)
-        : TCPServerConnection(s), handler_(h), params_(std::move(params)) {}
+    S3Connection(const Poco::Net::StreamSocket& s, S3Handler& h, Poco::Net::HTTPServerParams::Ptr params,
+                 ConnectionRegistry& registry)
+        : TCPServerConnection(s), handler_(h), params_(std::move(params)), registry_(registry) {}
 
     void run() override {
         Poco::Net::HTTPServerSession session(socket(), params_);
-        while (session.hasMoreRequests()) {
+        for (;;) {
+            if (!registry_.idle(&socket())) break;
+            const bool more = session.hasMoreRequests();
+            registry_.busy(&socket());
+            if (!more) break;
             try {
                 Poco::Net::HTTPServerResponseImpl response(session);
                 try {
                     Poco::Net::HTTPServerRequestImpl request(response, session, params_);
                     response.setDate(Poco::Timestamp());
                     response.setVersion(request.getVersion());
-                    response.setKeepAlive(params_->getKeepAlive() && request.getKeepAlive() && session.canKeepAlive());
+                    response.setKeepAlive(params_->getKeepAlive() && request.getKeepAlive() && session.canKeepAlive() &&
+                                          !registry_.stopping());
                     handler_.handle(request, response);
                     session.setKeepAlive(params_->getKeepAlive() && response.getKeepAlive() && session.canKeepAlive());
                 } catch (const Poco::Net::NoMessageException&) {
@@ -71,22 +115,26 @@ private:
 
     S3Handler& handler_;
     Poco::Net::HTTPServerParams::Ptr params_;
+    ConnectionRegistry& registry_;
 };
 
 class S3ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
 public:
-    S3ConnectionFactory(S3Handler& h, Poco::Net::HTTPServerParams::Ptr p) : handler_(h), params_(std::move(p)) {}
+    S3ConnectionFactory(S3Handler& h, Poco::Net::HTTPServerParams::Ptr p, ConnectionRegistry& r)
+        : handler_(h), params_(std::move(p)), registry_(r) {}
     Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
-        return new S3Connection(socket, handler_, params_);
+        return new S3Connection(socket, handler_, params_, registry_);
     }
 private:
     S3Handler& handler_;
     Poco::Net::HTTPServerParams::Ptr params_;
+    ConnectionRegistry& registry_;
 };
 
 }  // namespace
 
-Server::Server(Gateway& gateway) : gateway_(gateway), handler_(gateway) {}
+Server::Server(Gateway& gateway)
+    : gateway_(gateway), handler_(gateway), registry_(std::make_unique<ConnectionRegistry>()) {}
 Server::~Server() { stop(0); }
 
 void Server::start() {
@@ -112,7 +160,7 @@ void Server::start() {
                                  e.displayText());
     }
     pool_ = std::make_unique<Poco::ThreadPool>(2, s.max_threads, 60);
-    tcp_ = std::make_unique<Poco::Net::TCPServer>(new S3ConnectionFactory(handler_, params), *pool_, socket, params);
+    tcp_ = std::make_unique<Poco::Net::TCPServer>(new S3ConnectionFactory(handler_, params, *registry_), *pool_, socket, params);
     tcp_->start();
     log::info("listening on ", socket.address().toString());
 }
@@ -121,7 +169,8 @@ std::uint16_t Server::port() const { return tcp_ ? tcp_->port() : 0; }
 
 void Server::stop(int grace_seconds) {
     if (!tcp_) return;
-    tcp_->stop();   // stop accepting; connections already handed out keep running
+    tcp_->stop();        // stop accepting; connections already handed out keep running
+    registry_->stop();   // idle keep-alive connections close now, busy ones after their request
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(grace_seconds);
     while (tcp_->currentConnections() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));

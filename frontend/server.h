@@ -14,6 +14,8 @@
 
 namespace cc {
 
+class ConnectionRegistry;
+
 class Server {
 public:
     explicit Server(Gateway& gateway);
@@ -25,6 +27,7 @@ public:
 private:
     Gateway& gateway_;
     S3Handler handler_;
+    std::unique_ptr<ConnectionRegistry> registry_;
     std::unique_ptr<Poco::ThreadPool> pool_;
     std::unique_ptr<Poco::Net::TCPServer> tcp_;
 };

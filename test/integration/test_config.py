@@ -75,9 +75,17 @@ def test_check_validates_and_exits_zero(make_connector, connector_bin):
     r = run_binary(connector_bin, ["--config", str(c.dir / "cloud-connector.conf"), "--check"])
     assert r.returncode == 0, r.stdout + r.stderr
     assert "OK" in r.stdout
-    # The state dir is created with its layout: a RocksDB under db/, scratch space under tmp/.
-    assert (state / "db" / "CURRENT").is_file()
+    # --check proves the state dir is usable without opening its database
+    # (a running instance holds the database's lock) ...
     assert (state / "tmp").is_dir()
+    assert not (state / "db").exists()
+    # ... and a server creates the full layout: a RocksDB under db/, scratch space under tmp/.
+    c.start()
+    assert (state / "db" / "CURRENT").is_file()
+    # --check next to the running instance still works.
+    r = run_binary(connector_bin, ["--config", str(c.dir / "cloud-connector.conf"), "--check"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    c.stop()
     # The same check on a broken user database fails.
     (c.dir / "s3-passwd.json").write_text("[{")
     r = run_binary(connector_bin, ["--config", str(c.dir / "cloud-connector.conf"), "--check"])
