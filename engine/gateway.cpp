@@ -168,8 +168,19 @@ BucketRoute Gateway::open_bucket(const User& user, const std::string& bucket) co
 
 std::vector<std::string> Gateway::buckets_of(const User& user) const {
     std::vector<std::string> out;
-    for (const auto& e : snapshot()->mapping.entries())
-        if (e.account == user.account && !e.is_wildcard()) out.push_back(e.container);
+    bool wildcard = false;
+    for (const auto& e : snapshot()->mapping.entries()) {
+        if (e.account != user.account) continue;
+        if (e.is_wildcard()) wildcard = true;
+        else out.push_back(e.container);
+    }
+    if (wildcard) {
+        // "/*" covers every container of the account: ask the on-prem cluster which exist.
+        S3Location where{settings_.swift_baseurl, "", settings_.remote_region, "remote",
+                         {settings_.backend_connect_timeout, settings_.backend_timeout}};
+        Credentials creds{user.access_key, user.secret_key, ""};
+        for (auto& name : S3Store(where, [creds] { return creds; }).list_buckets()) out.push_back(std::move(name));
+    }
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;

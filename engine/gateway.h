@@ -51,7 +51,8 @@ public:
     // The store stack that serves `bucket` for `user`; throws S3Error
     // NoSuchBucket when no mapping covers it (and contacts no store).
     BucketRoute open_bucket(const User& user, const std::string& bucket) const;
-    // Containers the user reaches through exact mapping entries.
+    // Containers the user reaches: exact mapping entries, and every on-prem
+    // container of the account when a "/*" entry covers it.
     std::vector<std::string> buckets_of(const User& user) const;
 
 private:

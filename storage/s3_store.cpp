@@ -84,13 +84,19 @@ HttpResponse S3Store::send(const std::string& method, const std::string& key,
                            const std::vector<std::pair<std::string, std::string>>& query,
                            HeaderList headers, BodySource* body,
                            const std::function<BodySink*(const HttpResponse&)>& stream_to) {
+    std::string path = "/" + uri_encode(where_.bucket);
+    if (!key.empty()) path += "/" + uri_encode(key, /*keep_slash=*/true);
+    return perform(method, path, query, std::move(headers), body, stream_to);
+}
+
+HttpResponse S3Store::perform(const std::string& method, const std::string& path,
+                              const std::vector<std::pair<std::string, std::string>>& query,
+                              HeaderList headers, BodySource* body,
+                              const std::function<BodySink*(const HttpResponse&)>& stream_to) {
     const Credentials cred = creds_();
     const std::time_t now = std::time(nullptr);
     const std::string date = amz_date(now);
     const std::string payload = body ? std::string(sigv4::kUnsignedPayload) : std::string(sigv4::kEmptySha256);
-
-    std::string path = "/" + uri_encode(where_.bucket);
-    if (!key.empty()) path += "/" + uri_encode(key, /*keep_slash=*/true);
 
     headers.emplace_back("Host", host_);
     headers.emplace_back("x-amz-date", date);
@@ -339,6 +345,18 @@ UploadsPage S3Store::list_uploads(const UploadsRequest& r) {
     } catch (const std::exception& e) {
         throw unavailable(where_.side + " store sent an upload listing that could not be parsed: " + e.what());
     }
+}
+
+std::vector<std::string> S3Store::list_buckets() {
+    HttpResponse resp = perform("GET", "/", {}, {}, nullptr);   // the service itself: no bucket in the path
+    if (resp.status != 200) fail(resp, "list buckets");
+    std::vector<std::string> names;
+    std::string_view body = resp.body;
+    for (auto pos = body.find("<Name>"); pos != std::string_view::npos; pos = body.find("<Name>", pos)) {
+        names.push_back(xml_first_text(body.substr(pos), "Name"));
+        pos += 6;
+    }
+    return names;
 }
 
 bool S3Store::bucket_exists() {

@@ -47,6 +47,9 @@ public:
     PartsPage list_parts(const std::string& key, const std::string& upload_id, int part_marker, int max_parts) override;
     UploadsPage list_uploads(const UploadsRequest& req) override;
 
+    // Account-level GET: the names of the buckets these credentials own (the location's bucket is unused).
+    std::vector<std::string> list_buckets();
+
     // Bucket-level HEAD: true if the bucket exists and we may use it.
     bool bucket_exists();
 
@@ -55,6 +58,10 @@ private:
                       const std::vector<std::pair<std::string, std::string>>& query,
                       HeaderList headers, BodySource* body,
                       const std::function<BodySink*(const HttpResponse&)>& stream_to = {});
+    HttpResponse perform(const std::string& method, const std::string& path,
+                         const std::vector<std::pair<std::string, std::string>>& query,
+                         HeaderList headers, BodySource* body,
+                         const std::function<BodySink*(const HttpResponse&)>& stream_to = {});
     [[noreturn]] void fail(const HttpResponse& resp, const std::string& what) const;
 
     S3Location where_;

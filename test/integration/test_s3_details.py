@@ -95,3 +95,12 @@ def test_unsupported_operations_are_501(s3, uid):
         assert e.value.response["Error"]["Code"] == "NotImplemented"
         assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
         assert e.value.response["Error"]["Message"]
+
+
+def test_list_buckets_includes_wildcard_containers(s3, backends):
+    names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    # Exact entries of AUTH_test, plus every on-prem container of AUTH_test through its "/*" entry.
+    for expected in ("bucket1", "prefixed", "noprefix", "wild1"):
+        assert expected in names
+    assert "other2" not in names          # AUTH_test2's container
+    assert names == sorted(set(names))
