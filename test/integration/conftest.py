@@ -182,7 +182,7 @@ backend_timeout = 5
 
 @pytest.fixture(scope="session")
 def connector_bin(pytestconfig):
-    path = pytestconfig.getoption("--connector-bin")
+    path = os.path.abspath(pytestconfig.getoption("--connector-bin"))
     assert os.access(path, os.X_OK), f"build the connector first: {path}"
     return path
 

@@ -171,7 +171,10 @@ def test_state_dir_defaults_to_var_lib(make_connector, connector_bin):
         pytest.skip("no mount namespaces here: " + probe.stderr.decode(errors="replace"))
     c = make_connector()
     set_conf(c, "state_dir", None)
-    script = ('mount -t tmpfs tmpfs /var/lib && "$0" --config "$1" --check && '
+    # Start the server (not --check, which leaves the database alone), wait for the layout, stop it.
+    script = ('mount -t tmpfs tmpfs /var/lib && { "$0" --config "$1" & pid=$!; '
+              'for i in $(seq 100); do test -f /var/lib/cloud-connector/db/CURRENT && break; sleep 0.1; done; '
+              'kill $pid; wait $pid; } ; '
               'test -f /var/lib/cloud-connector/db/CURRENT && test -d /var/lib/cloud-connector/tmp && echo LAYOUT-OK')
     r = subprocess.run(["unshare", "-m", "sh", "-c", script, connector_bin, str(c.dir / "cloud-connector.conf")],
                        capture_output=True, text=True, timeout=RUN_TIMEOUT, env=clean_env())
