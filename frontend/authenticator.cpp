@@ -221,12 +221,19 @@ Identity v2(const S3Request& req, const UserDb& users, const Settings& s, std::t
         in.date = req.header("Date");
     }
     const User& user = find_user(users, access_key);
-    std::string expected = sigv2::signature_base64(user.secret_key, sigv2::string_to_sign(in));
-    bool ok = constant_time_equal(expected, signature);
-    if (!ok && req.key.empty() && !in.resource_path.empty() && in.resource_path.back() != '/') {
-        // botocore (boto/boto3#4433) signs "/bucket/" for path-style bucket requests it sends as "/bucket".
-        in.resource_path += '/';
+    // The resource as S3 defines it, then the forms botocore's SigV2 signer uses
+    // for path-style bucket requests (boto/boto3#4433): "/bucket/" for a request
+    // sent as "/bucket", and the operation's literal "?list-type=2" for ListObjectsV2.
+    std::vector<std::string> resources{in.resource_path};
+    if (req.key.empty() && !in.resource_path.empty() && in.resource_path.back() != '/') {
+        resources.push_back(in.resource_path + "/");
+        if (req.value("list-type") == "2") resources.push_back(in.resource_path + "?list-type=2");
+    }
+    bool ok = false;
+    for (const auto& resource : resources) {
+        in.resource_path = resource;
         ok = constant_time_equal(sigv2::signature_base64(user.secret_key, sigv2::string_to_sign(in)), signature);
+        if (ok) break;
     }
     if (!ok) throw signature_mismatch();
     Identity id;
