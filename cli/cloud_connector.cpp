@@ -3,7 +3,9 @@
 // serves until SIGTERM. See docs/configuration.md.
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <csignal>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,6 +21,7 @@
 #include "engine/ini.h"
 #include "engine/settings.h"
 #include "engine/state_dir.h"
+#include "frontend/operator_endpoints.h"
 #include "frontend/server.h"
 #include "storage/http_client.h"
 
@@ -80,8 +83,13 @@ int main(int argc, char** argv) {
     app.add_option("-c,--config", config_path,
                    "Main config file (INI); the mapping and user database it names are read relative to it");
     app.add_flag("--check", check_only, "Load and validate the whole configuration, print a summary and exit");
+    int delay = 0;
     app.add_option("--shutdown-grace", grace, "Seconds to let requests in flight finish on SIGTERM")
         ->default_val(30)->check(CLI::Range(0, 3600));
+    app.add_option("--shutdown-delay", delay,
+                   "Seconds to keep accepting requests after SIGTERM while /readyz answers 503, so load\n"
+                   "balancers stop sending traffic before the listener closes")
+        ->default_val(0)->check(CLI::Range(0, 600));
     app.set_version_flag("--version", "cloud-connector 0.1.0");
     CLI11_PARSE(app, argc, argv);
 
@@ -131,7 +139,9 @@ int main(int argc, char** argv) {
             gateway->reload();
             continue;
         }
-        cc::log::info("signal ", sig, ": draining requests (grace ", grace, " s) and exiting");
+        cc::log::info("signal ", sig, ": draining requests (delay ", delay, " s, grace ", grace, " s) and exiting");
+        cc::set_readiness(cc::Readiness::Stopping);
+        if (delay > 0) std::this_thread::sleep_for(std::chrono::seconds(delay));
         server->stop(grace);
         gateway->stop();
         std::fflush(stderr);

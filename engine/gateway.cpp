@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/log.h"
+#include "common/metrics.h"
 #include "engine/conditional_store.h"
 #include "engine/layout.h"
 #include "engine/layout_store.h"
@@ -39,6 +40,7 @@ bool read_part(ConfigSource& source, const std::string& name, const ConfigSnapsh
     } catch (const std::exception& e) {
         if (!previous) throw;
         log::error("CONFIG RELOAD FAILED, keeping the last good version of ", name, ": ", e.what());
+        metrics::add("cc_config_reload_failures_total", {});
         return false;
     }
 }
@@ -73,6 +75,7 @@ bool Gateway::reload() {
         next = read(current.get());
     } catch (const std::exception& e) {
         log::error("CONFIG RELOAD FAILED, keeping the last good user database and mapping: ", e.what());
+        metrics::add("cc_config_reload_failures_total", {});
         return false;
     }
     if (!next) return false;
@@ -82,6 +85,7 @@ bool Gateway::reload() {
     }
     log::info("config reloaded: ", next->users.size(), " users, ", next->mapping.entries().size(),
               " mapping entries");
+    metrics::add("cc_config_reloads_total", {});
     return true;
 }
 

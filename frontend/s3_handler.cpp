@@ -6,7 +6,9 @@
 
 #include "common/crypto.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "frontend/authenticator.h"
+#include "frontend/operator_endpoints.h"
 #include "frontend/operations.h"
 #include "frontend/responses.h"
 #include "frontend/s3_request.h"
@@ -59,6 +61,7 @@ void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServer
     resp.set("x-amz-request-id", id);
     resp.set("x-amz-id-2", host_id());
     resp.set("Server", "cloud-connector");
+    if (serve_operator_endpoint(http, resp)) return;   // probes and scrapes: no auth, no access line
 
     std::optional<S3Request> req;
     std::optional<Identity> who;
@@ -114,12 +117,21 @@ void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServer
                    req ? req->resource() : http.getURI(), http.getMethod() == "HEAD");
     }
 
+    const int status = static_cast<int>(resp.getStatus());
+    metrics::add("cc_requests_total", {{"op", op}, {"status", std::to_string(status)}});
+    metrics::observe("cc_request_duration_seconds", {{"op", op}},
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (bytes_in) metrics::add("cc_bytes_in_total", {}, static_cast<double>(bytes_in));
+    if (bytes_out) metrics::add("cc_bytes_out_total", {}, static_cast<double>(bytes_out));
+    if ((op == "GetObject" || op == "HeadObject") && (side == "local" || side == "remote"))
+        metrics::add("cc_answered_by_total", {{"side", side}});
+
     // One access-log line per request; never secrets or signatures.
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     log::info("access id=", id, " client=", http.clientAddress().host().toString(),
               " user=", quoted(who ? who->user.access_key : "-"), " op=", op,
               " bucket=", quoted(req ? req->bucket : ""), " key=", quoted(req ? req->key : ""),
-              " status=", static_cast<int>(resp.getStatus()), " bytes_in=", bytes_in, " bytes_out=", bytes_out,
+              " status=", status, " bytes_in=", bytes_in, " bytes_out=", bytes_out,
               " ms=", ms, " side=", side);
 }
 

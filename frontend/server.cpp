@@ -14,6 +14,8 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/metrics.h"
+#include "frontend/operator_endpoints.h"
 #include "frontend/responses.h"
 
 namespace cc {
@@ -62,7 +64,12 @@ public:
         : TCPServerConnection(s), handler_(h), params_(std::move(params)), registry_(registry) {}
 
     void run() override {
+        metrics::add("cc_open_connections", {}, 1);
+        struct Closed {
+            ~Closed() { metrics::add("cc_open_connections", {}, -1); }
+        } closed;
         Poco::Net::HTTPServerSession session(socket(), params_);
+        bool linger = false;
         for (;;) {
             if (!registry_.idle(&socket())) break;
             const bool more = session.hasMoreRequests();
@@ -78,21 +85,45 @@ public:
                                           !registry_.stopping());
                     handler_.handle(request, response);
                     session.setKeepAlive(params_->getKeepAlive() && response.getKeepAlive() && session.canKeepAlive());
+                    linger = !response.getKeepAlive();
                 } catch (const Poco::Net::NoMessageException&) {
                     break;
                 } catch (const Poco::Net::MessageException& e) {
                     reject_malformed(session, e.displayText());
+                    lingering_close();
                     break;
                 }
             } catch (const std::exception& e) {
                 // Network errors, or a failure after the response started: drop the connection.
                 log::debug("connection closed: ", e.what());
+                linger = false;
                 break;
             }
         }
+        if (linger) lingering_close();
     }
 
 private:
+    // We answered and now close while the client may still be sending (an
+    // error before its body was read, an unparsable header): closing a socket
+    // with unread input sends a reset, which makes the client drop our answer
+    // unread. So stop sending, and read what arrives for a bounded while.
+    void lingering_close() {
+        try {
+            socket().shutdownSend();
+            socket().setReceiveTimeout(Poco::Timespan(1, 0));
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+            std::size_t total = 0;
+            char buf[16384];
+            while (total < (64u << 20) && std::chrono::steady_clock::now() < deadline) {
+                const int n = socket().receiveBytes(buf, sizeof buf);
+                if (n <= 0) break;
+                total += static_cast<std::size_t>(n);
+            }
+        } catch (const Poco::Exception&) {
+        }
+    }
+
     // The request could not even be parsed (its response object points at
     // the request that failed to construct, so a fresh one answers).
     void reject_malformed(Poco::Net::HTTPServerSession& session, const std::string& why) {
@@ -162,6 +193,7 @@ void Server::start() {
     pool_ = std::make_unique<Poco::ThreadPool>(2, s.max_threads, 60);
     tcp_ = std::make_unique<Poco::Net::TCPServer>(new S3ConnectionFactory(handler_, params, *registry_), *pool_, socket, params);
     tcp_->start();
+    set_readiness(Readiness::Ready);
     log::info("listening on ", socket.address().toString());
 }
 
@@ -169,6 +201,7 @@ std::uint16_t Server::port() const { return tcp_ ? tcp_->port() : 0; }
 
 void Server::stop(int grace_seconds) {
     if (!tcp_) return;
+    set_readiness(Readiness::Stopping);
     tcp_->stop();        // stop accepting; connections already handed out keep running
     registry_->stop();   // idle keep-alive connections close now, busy ones after their request
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(grace_seconds);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "common/metrics.h"
 #include "common/sigv4.h"
 #include "common/timefmt.h"
 #include "common/uri.h"
@@ -123,6 +124,8 @@ HttpResponse S3Store::perform(const std::string& method, const std::string& path
     try {
         return http_perform(req, stream_to);
     } catch (const TransportError& e) {
+        const bool timeout = std::string_view(e.what()).find("Timeout") != std::string_view::npos;
+        metrics::add("cc_backend_errors_total", {{"side", where_.side}, {"kind", timeout ? "timeout" : "connect"}});
         throw unavailable(where_.side + " store unavailable (" + where_.endpoint + "): " + e.what());
     }
 }
@@ -133,12 +136,16 @@ void S3Store::fail(const HttpResponse& resp, const std::string& what) const {
     std::string detail = "HTTP " + std::to_string(resp.status) + (code.empty() ? "" : " " + code) +
                          (message.empty() ? "" : ": " + message);
     const std::string who = where_.side + " store (" + where_.endpoint + "/" + where_.bucket + ")";
-    if (resp.status >= 500 || resp.status == 0)
+    if (resp.status >= 500 || resp.status == 0) {
+        metrics::add("cc_backend_errors_total", {{"side", where_.side}, {"kind", "http5xx"}});
         throw unavailable(who + " failed to " + what + ": " + detail);
+    }
     // The connector's own credentials or bucket being wrong is an outage the
     // client cannot fix; only the remote side speaks with the client's rights.
-    if (where_.side != "remote" && (resp.status == 401 || resp.status == 403 || code == "NoSuchBucket"))
+    if (where_.side != "remote" && (resp.status == 401 || resp.status == 403 || code == "NoSuchBucket")) {
+        metrics::add("cc_backend_errors_total", {{"side", where_.side}, {"kind", "refused"}});
         throw unavailable(who + " refused to " + what + " (check the mapping's bucket and credentials): " + detail);
+    }
     if (code.empty()) code = resp.status == 403 ? "AccessDenied" : "InvalidRequest";
     if (message.empty()) message = "the " + where_.side + " store answered HTTP " + std::to_string(resp.status);
     throw S3Error(resp.status, code, message);

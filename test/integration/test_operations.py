@@ -1,0 +1,126 @@
+"""What operators rely on: health and readiness probes, Prometheus metrics that
+move with traffic, access logs without secrets, a drain on SIGTERM."""
+import os
+import re
+import signal
+import threading
+import time
+
+import botocore
+import pytest
+import requests
+
+from conftest import mapping_entries
+
+
+def scrape(url):
+    r = requests.get(url + "/metrics")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("text/plain")
+    values = {}
+    for line in r.text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            values[name] = float(value)
+    return values
+
+
+def test_healthcheck_and_readiness(make_connector):
+    c = make_connector().start()
+    r = requests.get(c.url + "/healthcheck")
+    assert (r.status_code, r.text) == (200, "OK")
+    assert requests.get(c.url + "/readyz").status_code == 200
+    assert requests.head(c.url + "/healthcheck").status_code == 200
+
+
+def test_operator_paths_do_not_collide_with_buckets(connector):
+    # A signed request for a bucket called "healthcheck" is an S3 request, not a probe.
+    # (test2's account has no "/*" entry, so the bucket is simply not mapped.)
+    s3 = connector.client("test2:tester2", "testing2")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.list_objects_v2(Bucket="healthcheck")
+    assert e.value.response["Error"]["Code"] == "NoSuchBucket"
+
+
+def test_metrics_move_with_traffic(make_connector, remote, uid):
+    c = make_connector().start()
+    s3 = c.client()
+    before = scrape(c.url)
+    s3.put_object(Bucket="bucket1", Key=f"m-{uid}/local", Body=b"x" * 1000)
+    s3.get_object(Bucket="bucket1", Key=f"m-{uid}/local")["Body"].read()
+    remote.put_object(Bucket="bucket1", Key=f"m-{uid}/remote", Body=b"y" * 500)
+    s3.get_object(Bucket="bucket1", Key=f"m-{uid}/remote")["Body"].read()
+    with pytest.raises(botocore.exceptions.ClientError):
+        s3.get_object(Bucket="bucket1", Key=f"m-{uid}/none")
+    after = scrape(c.url)
+
+    def delta(name):
+        return after.get(name, 0) - before.get(name, 0)
+    assert delta('cc_requests_total{op="PutObject",status="200"}') == 1
+    assert delta('cc_requests_total{op="GetObject",status="200"}') == 2
+    assert delta('cc_requests_total{op="GetObject",status="404"}') == 1
+    assert delta('cc_answered_by_total{side="local"}') == 1
+    assert delta('cc_answered_by_total{side="remote"}') == 1
+    assert delta("cc_bytes_in_total") == 1000
+    assert delta("cc_bytes_out_total") == 1500
+    assert delta('cc_request_duration_seconds_count{op="GetObject"}') == 3
+    assert after["cc_open_connections"] >= 1
+
+
+def test_backend_errors_and_reloads_are_counted(make_connector, uid):
+    entries = mapping_entries()
+    entries[0]["aws_endpoint"] = "http://127.0.0.1:9"     # nothing listens on the discard port
+    c = make_connector(entries=entries).start()
+    s3 = c.client()
+    before = scrape(c.url)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket="bucket1", Key=f"m-{uid}")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    (c.dir / "s3-passwd.json").write_text("[{broken")
+    deadline = time.time() + 15
+    while time.time() < deadline and scrape(c.url)["cc_config_reload_failures_total"] == before["cc_config_reload_failures_total"]:
+        time.sleep(0.2)
+    after = scrape(c.url)
+    assert after.get('cc_backend_errors_total{side="local",kind="connect"}', 0) - \
+        before.get('cc_backend_errors_total{side="local",kind="connect"}', 0) == 1
+    assert after["cc_config_reload_failures_total"] > before["cc_config_reload_failures_total"]
+    assert 'cc_requests_total{op="GetObject",status="503"}' in after
+
+
+def test_access_log_has_one_line_per_request_and_no_secrets(make_connector, uid):
+    c = make_connector().start()
+    s3 = c.client()
+    s3.put_object(Bucket="bucket1", Key=f"log-{uid}/a b", Body=b"secret-free")
+    s3.get_object(Bucket="bucket1", Key=f"log-{uid}/a b")["Body"].read()
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "bucket1", "Key": f"log-{uid}/a b"})
+    requests.get(url)
+    with pytest.raises(botocore.exceptions.ClientError):
+        c.client(secret="wrong-secret-value").head_object(Bucket="bucket1", Key=f"log-{uid}/a b")
+    c.stop()
+    log = c.log_text()
+    lines = [l for l in log.splitlines() if " access " in l and f"log-{uid}" in l]
+    assert len(lines) == 4
+    assert all(re.search(r'id=[0-9A-F]{16} client=127\.0\.0\.1 user="[^"]*" op=[\w-]+ bucket="bucket1" '
+                         r'key="[^"]*" status=\d+ bytes_in=\d+ bytes_out=\d+ ms=\d+ side=\S+', l) for l in lines)
+    signature = url.split("X-Amz-Signature=")[1]
+    for secret in ("testing", "wrong-secret-value", signature, "sécret✓"):
+        assert secret not in log
+
+
+def test_sigterm_lets_a_large_download_finish(make_connector, local, uid):
+    c = make_connector()
+    c.start(args=["--config", str(c.dir / "cloud-connector.conf"), "--shutdown-delay", "2"])
+    s3 = c.client()
+    data = os.urandom(64 * 1024 * 1024)
+    s3.put_object(Bucket="bucket1", Key=f"drain-{uid}", Body=data)
+    body = s3.get_object(Bucket="bucket1", Key=f"drain-{uid}")["Body"]
+    first = body.read(1024 * 1024)
+    c.proc.send_signal(signal.SIGTERM)
+    # During the shutdown delay the listener still answers, and readiness says "stop sending".
+    deadline = time.time() + 2
+    while time.time() < deadline and requests.get(c.url + "/readyz").status_code == 200:
+        time.sleep(0.05)
+    assert requests.get(c.url + "/readyz").status_code == 503
+    rest = body.read()
+    assert first + rest == data
+    assert c.proc.wait(30) == 0
