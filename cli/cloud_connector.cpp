@@ -18,6 +18,8 @@
 #include "engine/config_source.h"
 #include "engine/credentials.h"
 #include "engine/gateway.h"
+#include "engine/index_refresher.h"
+#include "engine/presence_index.h"
 #include "engine/ini.h"
 #include "engine/settings.h"
 #include "engine/state_dir.h"
@@ -107,6 +109,8 @@ int main(int argc, char** argv) {
     std::unique_ptr<cc::Gateway> gateway;
     std::unique_ptr<cc::StateDir> state;
     std::unique_ptr<cc::Server> server;
+    std::unique_ptr<cc::PresenceIndex> index;
+    std::unique_ptr<cc::IndexRefresher> refresher;
     try {
         Startup start = config_path.empty() ? from_bucket() : from_file(config_path);
         cc::Settings settings = cc::settings_from_ini(cc::IniFile::parse(start.main_config_text, start.origin));
@@ -120,9 +124,18 @@ int main(int argc, char** argv) {
             return 0;
         }
         state = std::make_unique<cc::StateDir>(settings.state_dir);
+        index = std::make_unique<cc::PresenceIndex>(state->db());
+        gateway->set_index(index.get(), cc::IndexPolicy{settings.listing == "index"  ? cc::ListingMode::Index
+                                                        : settings.listing == "live" ? cc::ListingMode::Live
+                                                                                     : cc::ListingMode::Auto,
+                                                        settings.index_max_staleness});
         server = std::make_unique<cc::Server>(*gateway);
         server->start();
         gateway->start_reloading();
+        // The first refresh round runs in the background: listings are live until it completes.
+        refresher = std::make_unique<cc::IndexRefresher>(*gateway, *index, settings.index_refresh_interval);
+        gateway->on_reload([r = refresher.get()] { r->wake(); });
+        refresher->start();
     } catch (const Poco::Exception& e) {
         std::fprintf(stderr, "cloud-connector: %s\n", e.displayText().c_str());
         return 1;
@@ -144,6 +157,7 @@ int main(int argc, char** argv) {
         if (delay > 0) std::this_thread::sleep_for(std::chrono::seconds(delay));
         server->stop(grace);
         gateway->stop();
+        if (refresher) refresher->stop();
         std::fflush(stderr);
         std::_Exit(0);   // idle keep-alive threads are not worth waiting for
     }

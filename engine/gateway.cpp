@@ -86,6 +86,7 @@ bool Gateway::reload() {
     log::info("config reloaded: ", next->users.size(), " users, ", next->mapping.entries().size(),
               " mapping entries");
     metrics::add("cc_config_reloads_total", {});
+    if (on_reload_) on_reload_();
     return true;
 }
 
@@ -165,8 +166,13 @@ BucketRoute Gateway::open_bucket(const User& user, const std::string& bucket) co
         e.detail_value = bucket;
         throw e;
     }
-    route.store = std::make_shared<ConditionalStore>(std::make_shared<MergedStore>(
-        make_local_store(*route.entry, bucket, settings_), make_remote_store(user, bucket, settings_)));
+    StorePtr local = make_local_store(*route.entry, bucket, settings_);
+    StorePtr remote = make_remote_store(user, bucket, settings_);
+    if (index_) {
+        local = std::make_shared<IndexedStore>(local, *index_, index_policy_, Side::Local, user.account, bucket);
+        remote = std::make_shared<IndexedStore>(remote, *index_, index_policy_, Side::Remote, user.account, bucket);
+    }
+    route.store = std::make_shared<ConditionalStore>(std::make_shared<MergedStore>(local, remote));
     return route;
 }
 

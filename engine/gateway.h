@@ -5,6 +5,7 @@
 #pragma once
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -12,6 +13,8 @@
 #include <vector>
 
 #include "engine/config_source.h"
+#include "engine/indexed_store.h"
+#include "engine/presence_index.h"
 #include "engine/mapping.h"
 #include "engine/settings.h"
 #include "engine/users.h"
@@ -46,6 +49,13 @@ public:
     void stop();
 
     std::shared_ptr<const ConfigSnapshot> snapshot() const;
+    // With an index, each side of every bucket's stack gets an IndexedStore layer.
+    void set_index(PresenceIndex* index, IndexPolicy policy) {
+        index_ = index;
+        index_policy_ = policy;
+    }
+    // Called after every reload that swapped in a new snapshot.
+    void on_reload(std::function<void()> callback) { on_reload_ = std::move(callback); }
     const Settings& settings() const { return settings_; }
 
     // The store stack that serves `bucket` for `user`; throws S3Error
@@ -60,6 +70,9 @@ private:
 
     Settings settings_;
     std::unique_ptr<ConfigSource> source_;
+    PresenceIndex* index_ = nullptr;
+    IndexPolicy index_policy_;
+    std::function<void()> on_reload_;
     mutable std::mutex snapshot_mutex_;
     std::shared_ptr<const ConfigSnapshot> snapshot_;
 

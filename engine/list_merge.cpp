@@ -24,6 +24,8 @@ void ListCursor::fetch() {
     r.max_keys = page_size_;
     if (is_common_prefix(r.marker, r.prefix, r.delimiter)) r.marker += kAfterEverything;
     ListPage page = store_.list(r);
+    from_index_ = from_index_ || page.from_index;
+    degraded_ = degraded_ || page.degraded;
     buf_.clear();
     pos_ = 0;
     for (auto& e : page.entries)
@@ -67,6 +69,8 @@ ListPage merge_listings(ObjectStore& preferred, ObjectStore& other, const ListRe
     }
     out.truncated = a.peek() || b.peek();
     if (out.truncated) out.next_marker = out.entries.back().info.key;
+    out.from_index = a.from_index() || b.from_index();
+    out.degraded = a.degraded() || b.degraded();
     return out;
 }
 

@@ -15,6 +15,8 @@ public:
     ListCursor(ObjectStore& store, const ListRequest& req, int page_size);
     const ListEntry* peek();   // nullptr at the end
     void pop();
+    bool from_index() const { return from_index_; }
+    bool degraded() const { return degraded_; }
 
 private:
     void fetch();
@@ -24,6 +26,7 @@ private:
     std::vector<ListEntry> buf_;
     std::size_t pos_ = 0;
     bool exhausted_ = false;
+    bool from_index_ = false, degraded_ = false;
 };
 
 // True when `marker` names a CommonPrefix of (prefix, delimiter): everything

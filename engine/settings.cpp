@@ -93,6 +93,13 @@ Settings settings_from_ini(const IniFile& ini) {
     read_int(ini, kOwn, "backend_timeout", 1, 86400, s.backend_timeout);
     read_string(ini, kOwn, "remote_region", s.remote_region);
     read_int(ini, kOwn, "max_skew_seconds", 1, 7 * 86400, s.max_skew_seconds);
+    read_int(ini, kOwn, "index_refresh_interval", 1, 86400 * 7, s.index_refresh_interval);
+    if (s.index_refresh_interval == 0) s.index_refresh_interval = s.reload_interval;
+    read_int(ini, kOwn, "index_max_staleness", 1, 86400 * 30, s.index_max_staleness);
+    if (s.index_max_staleness == 0) s.index_max_staleness = 3 * s.index_refresh_interval;
+    read_string(ini, kOwn, "listing", s.listing);
+    if (s.listing != "auto" && s.listing != "index" && s.listing != "live")
+        fail(kOwn, "listing", "must be auto, index or live: '" + s.listing + "'");
     if (auto domains = ini.get(kOwn, "storage_domain")) {
         std::string item;
         for (std::size_t i = 0; i <= domains->size(); ++i) {

@@ -25,6 +25,12 @@ struct Settings {
     int backend_timeout = 60;               // seconds without progress before a backend is "down"
     std::string remote_region = "us-east-1";// SigV4 region used towards swift_baseurl
     int max_skew_seconds = 900;
+    // Presence index: refresh period (0 = reload_interval), how old a completed
+    // refresh may be for listings to come from it (0 = 3 x refresh period),
+    // and where listings come from: auto (index when fresh), index, live.
+    int index_refresh_interval = 0;
+    int index_max_staleness = 0;
+    std::string listing = "auto";
     // Domains for virtual-hosted style ("bucket.<domain>"); empty = path style only.
     std::vector<std::string> storage_domains;
 };

@@ -5,7 +5,10 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <ctime>
 #include <stdexcept>
+
+#include "common/log.h"
 
 namespace cc {
 
@@ -19,8 +22,21 @@ StateDir::StateDir(const std::string& path) : path_(path) {
 
     rocksdb::Options options;
     options.create_if_missing = true;
+    options.paranoid_checks = true;
     rocksdb::DB* raw = nullptr;
-    rocksdb::Status s = rocksdb::DB::Open(options, (fs::path(path) / "db").string(), &raw);
+    const fs::path db_path = fs::path(path) / "db";
+    rocksdb::Status s = rocksdb::DB::Open(options, db_path.string(), &raw);
+    if (s.IsCorruption()) {
+        // Everything in the database can be rebuilt from the stores: keep the
+        // damaged copy for inspection and start from an empty one.
+        const fs::path aside = fs::path(path) / ("db.corrupt-" + std::to_string(std::time(nullptr)));
+        log::error("state database is corrupt (", s.ToString(), "): moved aside to ", aside.string(),
+                   "; the presence index is rebuilt, listings are live meanwhile");
+        fs::rename(db_path, aside, ec);
+        if (ec) throw std::runtime_error(where + "corrupt database cannot be moved aside: " + ec.message());
+        fs::create_directories(db_path, ec);
+        s = rocksdb::DB::Open(options, db_path.string(), &raw);
+    }
     if (!s.ok()) throw std::runtime_error(where + s.ToString());
     db_.reset(raw);
 

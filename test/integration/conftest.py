@@ -102,7 +102,7 @@ def backends():
 class Connector:
     """A running cloud-connector process with its own config directory."""
 
-    def __init__(self, binary, workdir, users=None, entries=None, extra_conf="", reload_interval=1):
+    def __init__(self, binary, workdir, users=None, entries=None, extra_conf="", reload_interval=1, listing="live"):
         self.binary = binary
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -133,6 +133,9 @@ state_dir = {self.dir / 'state'}
 reload_interval = {reload_interval}
 backend_connect_timeout = 2
 backend_timeout = 5
+# Most tests write to the backends directly and list at once: they want live
+# listings. The presence index has its own tests (test_index.py).
+listing = {listing}
 {extra_conf}
 """)
         self.proc = None
