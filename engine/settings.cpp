@@ -98,6 +98,11 @@ Settings settings_from_ini(const IniFile& ini) {
     read_int(ini, kOwn, "index_max_staleness", 1, 86400 * 30, s.index_max_staleness);
     if (s.index_max_staleness == 0) s.index_max_staleness = 3 * s.index_refresh_interval;
     read_string(ini, kOwn, "listing", s.listing);
+    if (auto v = ini.get(kOwn, "tls_cert_file")) s.tls_cert_file = *v;
+    if (auto v = ini.get(kOwn, "tls_key_file")) s.tls_key_file = *v;
+    if (s.tls_cert_file.empty() != s.tls_key_file.empty())
+        fail(kOwn, s.tls_cert_file.empty() ? "tls_cert_file" : "tls_key_file",
+             "missing (native TLS needs both tls_cert_file and tls_key_file)");
     if (s.listing != "auto" && s.listing != "index" && s.listing != "live")
         fail(kOwn, "listing", "must be auto, index or live: '" + s.listing + "'");
     if (auto domains = ini.get(kOwn, "storage_domain")) {

@@ -31,6 +31,8 @@ struct Settings {
     int index_refresh_interval = 0;
     int index_max_staleness = 0;
     std::string listing = "auto";
+    // Native HTTPS on bind_port when both are set (PEM files); TLS 1.2+ only.
+    std::string tls_cert_file, tls_key_file;
     // Domains for virtual-hosted style ("bucket.<domain>"); empty = path style only.
     std::vector<std::string> storage_domains;
 };

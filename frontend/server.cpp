@@ -4,6 +4,9 @@
 #include <Poco/Net/HTTPServerResponseImpl.h>
 #include <Poco/Net/HTTPServerSession.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/TCPServerConnection.h>
 #include <Poco/Net/TCPServerConnectionFactory.h>
@@ -162,6 +165,22 @@ private:
     ConnectionRegistry& registry_;
 };
 
+// Native HTTPS: the operator's certificate and key, TLS 1.2 and 1.3 only,
+// no client certificates (clients authenticate with S3 signatures).
+Poco::Net::Context::Ptr tls_context(const Settings& s) {
+    Poco::Net::initializeSSL();
+    try {
+        Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, s.tls_key_file,
+                                                             s.tls_cert_file, "", Poco::Net::Context::VERIFY_NONE);
+        ctx->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
+                              Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
+        ctx->preferServerCiphers();
+        return ctx;
+    } catch (const Poco::Exception& e) {
+        throw std::runtime_error("[cloud-connector] tls_cert_file/tls_key_file: " + e.displayText());
+    }
+}
+
 }  // namespace
 
 Server::Server(Gateway& gateway)
@@ -183,6 +202,7 @@ void Server::start() {
     // SO_REUSEADDR for quick restarts, but never SO_REUSEPORT (Poco's default
     // with reuseAddress): it would let two servers silently share the port.
     Poco::Net::ServerSocket socket;
+    if (!s.tls_cert_file.empty()) socket = Poco::Net::SecureServerSocket(tls_context(s));
     try {
         socket.bind(addr, /*reuseAddress=*/true, /*reusePort=*/false);
         socket.listen(256);
@@ -194,7 +214,7 @@ void Server::start() {
     tcp_ = std::make_unique<Poco::Net::TCPServer>(new S3ConnectionFactory(handler_, params, *registry_), *pool_, socket, params);
     tcp_->start();
     set_readiness(Readiness::Ready);
-    log::info("listening on ", socket.address().toString());
+    log::info("listening on ", socket.address().toString(), s.tls_cert_file.empty() ? " (http)" : " (https)");
 }
 
 std::uint16_t Server::port() const { return tcp_ ? tcp_->port() : 0; }

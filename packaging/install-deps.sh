@@ -9,7 +9,8 @@ set -euo pipefail
 BUILD=(g++ cmake ninja-build pkg-config
        libpoco-dev libcurl4-openssl-dev librocksdb-dev libtbb-dev libcli11-dev doctest-dev libssl-dev)
 TEST=(swift swift-proxy swift-account swift-container swift-object memcached python3-swiftclient
-      python3-boto3 python3-pytest python3-requests awscli s3cmd rclone attr curl procps)
+      python3-boto3 python3-pytest python3-requests awscli s3cmd rclone attr curl procps openssl
+      python3-yaml docker-compose)   # the last two: packaging/check-manifests.sh
 
 pkgs=("${BUILD[@]}")
 [[ "${1:-}" == "--build" ]] || pkgs+=("${TEST[@]}")
