@@ -1,5 +1,7 @@
 #include "engine/copy_through.h"
 
+#include "common/request_context.h"
+
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -95,7 +97,8 @@ CopyOutcome copy_through(ObjectStore& source, const std::string& key, const Read
                          const std::function<std::string(BodySource&, const ReadResult&)>& write,
                          std::size_t pipe_bytes) {
     Pipe pipe(pipe_bytes);
-    std::thread reader([&] {
+    std::thread reader([&, id = current_request_id()] {
+        RequestIdScope scope(id);
         try {
             ReadResult r = source.get(key, opts, pipe);
             pipe.finish(std::move(r), nullptr);

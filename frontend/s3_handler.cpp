@@ -7,6 +7,7 @@
 #include "common/crypto.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/request_context.h"
 #include "frontend/authenticator.h"
 #include "frontend/operator_endpoints.h"
 #include "frontend/operations.h"
@@ -58,6 +59,7 @@ std::string host_id() {
 void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServerResponse& resp) {
     const auto started = std::chrono::steady_clock::now();
     const std::string id = new_request_id();
+    RequestIdScope request_scope(id);   // backend requests carry it too
     resp.set("x-amz-request-id", id);
     resp.set("x-amz-id-2", host_id());
     resp.set("Server", "cloud-connector");

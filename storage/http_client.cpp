@@ -113,6 +113,8 @@ HttpResponse http_perform(const HttpRequest& req, const std::function<BodySink*(
     Transfer t{&req, &resp, &stream_to, nullptr, false, nullptr};
 
     curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
+    // Object keys may contain "/./" or "/../": send the path exactly as signed.
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, req.timeouts.connect_seconds);
     // A transfer that moves less than 1 byte/s for stall_seconds is a dead backend.

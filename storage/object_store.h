@@ -90,6 +90,9 @@ struct ListPage {
     // Where the next page starts: the last name this page covered, including
     // names a layer chose not to show. Empty when not truncated.
     std::string next_marker;
+    // Where the page came from: the presence index instead of a live listing,
+    // and (degraded) because the live store failed while the index was stale.
+    bool from_index = false, degraded = false;
 };
 
 // Multipart uploads (the store's own upload ids are handed to clients as is).

@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "common/metrics.h"
+#include "common/request_context.h"
 #include "common/sigv4.h"
 #include "common/timefmt.h"
 #include "common/uri.h"
@@ -100,6 +101,7 @@ HttpResponse S3Store::perform(const std::string& method, const std::string& path
     const std::string payload = body ? std::string(sigv4::kUnsignedPayload) : std::string(sigv4::kEmptySha256);
 
     headers.emplace_back("Host", host_);
+    if (!current_request_id().empty()) headers.emplace_back("X-Trans-Id-Extra", current_request_id());
     headers.emplace_back("x-amz-date", date);
     headers.emplace_back("x-amz-content-sha256", payload);
     if (!cred.session_token.empty()) headers.emplace_back("x-amz-security-token", cred.session_token);

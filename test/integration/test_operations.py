@@ -124,3 +124,20 @@ def test_sigterm_lets_a_large_download_finish(make_connector, local, uid):
     rest = body.read()
     assert first + rest == data
     assert c.proc.wait(30) == 0
+
+
+def test_request_id_reaches_the_backends(connector, remote, uid):
+    # Swift appends X-Trans-Id-Extra to its transaction ids: one id greps through both logs.
+    remote.put_object(Bucket="bucket1", Key=f"rid-{uid}", Body=b"x")
+    r = connector.client().get_object(Bucket="bucket1", Key=f"rid-{uid}")   # a local miss, then the remote
+    rid = r["ResponseMetadata"]["HTTPHeaders"]["x-amz-request-id"]
+    logs = os.environ.get("CC_BACKENDS_DIR", "/tmp/cc-backends")
+    deadline = time.time() + 10
+    found = {}
+    while time.time() < deadline and len(found) < 2:
+        for side in ("local", "remote"):
+            path = os.path.join(logs, side, "log", "proxy.log")
+            if os.path.exists(path) and rid in open(path, errors="replace").read():
+                found[side] = True
+        time.sleep(0.2)
+    assert found == {"local": True, "remote": True}
