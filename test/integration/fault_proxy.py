@@ -6,6 +6,7 @@
     proxy.set_mode("close")     # accept, then reset the connection at once
     proxy.set_mode("hang")      # accept, read the request, never answer
     proxy.set_mode(503)         # answer every request with an HTTP error (any status)
+    proxy.set_mode("cut", after_bytes=500)  # pass through, reset after 500 response bytes
     proxy.set_mode("pass")      # forward bytes to the target (the default)
     proxy.stop()
 
@@ -20,7 +21,7 @@ import socket
 import struct
 import threading
 
-MODES = ("pass", "refuse", "close", "hang")
+MODES = ("pass", "refuse", "close", "hang", "cut")
 
 
 class FaultProxy:
@@ -29,6 +30,7 @@ class FaultProxy:
         self.listen_host = listen_host
         self.port = port
         self.mode = "pass"
+        self.cut_after = 0
         self.requests = 0            # connections accepted, for diagnostics
         self._lock = threading.Lock()
         self._listener = None
@@ -62,11 +64,14 @@ class FaultProxy:
     def __exit__(self, *exc):
         self.stop()
 
-    def set_mode(self, mode):
+    def set_mode(self, mode, after_bytes=0):
+        """`after_bytes` is for "cut": pass through, but reset each connection once the
+        target has sent that many bytes back (a response cut off mid-body)."""
         if mode not in MODES and not (isinstance(mode, int) and 100 <= mode <= 599):
             raise ValueError(f"unknown mode {mode!r}")
         with self._lock:
             old, self.mode = self.mode, mode
+            self.cut_after = after_bytes
         if mode == "refuse" and old != "refuse":
             self._close_listener()
         elif old == "refuse" and mode != "refuse":
@@ -151,8 +156,8 @@ class FaultProxy:
 
     def _serve(self, client, mode):
         try:
-            if mode == "pass":
-                self._pipe(client)
+            if mode in ("pass", "cut"):
+                self._pipe(client, mode)
             elif mode == "close":
                 self._abort(client)
             elif mode == "hang":
@@ -167,24 +172,31 @@ class FaultProxy:
             with self._lock:
                 self._threads.discard(threading.current_thread())
 
-    def _pipe(self, client):
+    def _pipe(self, client, mode):
         try:
             upstream = socket.create_connection(self.target, timeout=5)
         except OSError:
             return
         upstream.settimeout(None)
         self._track(upstream)
+        budget = self.cut_after if mode == "cut" else None
         try:
             socks = [client, upstream]
             while True:
                 readable, _, _ = select.select(socks, [], [], 1.0)
                 with self._lock:
-                    if self.mode != "pass" or self._stopping:
+                    if self.mode != mode or self._stopping:
                         return
                 for s in readable:
                     data = s.recv(65536)
                     if not data:
                         return
+                    if s is upstream and budget is not None:
+                        if len(data) >= budget:
+                            client.sendall(data[:budget])
+                            self._abort(client)
+                            return
+                        budget -= len(data)
                     (upstream if s is client else client).sendall(data)
         finally:
             self._untrack(upstream)

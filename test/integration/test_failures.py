@@ -1,0 +1,525 @@
+"""Failures, end to end: the real binary between real Swift clusters.
+
+Part 1 (backend failure): a fault-injecting proxy (fault_proxy.py) sits in front of
+each cluster; when a store is down, refusing, resetting, hanging or answering 5xx,
+the request that needed it gets a 503 ServiceUnavailable naming the side; never a
+wrong 404, never a partial listing. The server stays up, and works again as soon
+as the store is back.
+
+Part 2 (bad input): malformed requests get an S3 error document (Code, Message,
+RequestId equal to the x-amz-request-id header), store nothing, and leave the
+server serving.
+"""
+import concurrent.futures
+import http.client
+import re
+import socket
+import xml.etree.ElementTree as ET
+
+import boto3
+import botocore
+import pytest
+from botocore.config import Config
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from conftest import LOCAL_BUCKET, LOCAL_PORT, REMOTE_PORT, REMOTE_URL, local_name, mapping_entries
+from fault_proxy import FaultProxy
+
+FAULTS = ["refuse", "close", 500, 503, "hang"]
+
+
+# --------------------------------------------------------------------------- helpers
+
+def other_side(side):
+    return "remote" if side == "local" else "local"
+
+
+def assert_503(err_or_resp, side):
+    """A ClientError (or a boto3 response dict) that must be a 503 naming `side`."""
+    resp = err_or_resp.response if isinstance(err_or_resp, botocore.exceptions.ClientError) else err_or_resp
+    status = resp["ResponseMetadata"]["HTTPStatusCode"]
+    assert status == 503, f"expected 503, got {status}: {resp.get('Error')}"
+    err = resp.get("Error", {})
+    headers = resp["ResponseMetadata"]["HTTPHeaders"]
+    if err.get("Code") != "503":   # GET/list/PUT/DELETE carry the error document
+        assert err["Code"] == "ServiceUnavailable"
+        assert re.search(rf"\b{side}\b", err["Message"]), err["Message"]
+        assert not re.search(rf"\b{other_side(side)}\b", err["Message"]), err["Message"]
+    else:                     # HEAD: no body, the code travels in a header
+        assert headers.get("x-amz-error-code") == "ServiceUnavailable", headers
+
+
+def outcome(call):
+    """Runs a boto3 call; returns its response dict whether it succeeded or failed."""
+    try:
+        return call()
+    except botocore.exceptions.ClientError as e:
+        return e.response
+
+
+def one_shot_client(url):
+    # Exactly one attempt: botocore would otherwise resend a request that got a 503.
+    return boto3.client("s3", endpoint_url=url, aws_access_key_id="test:tester", aws_secret_access_key="testing",
+                        region_name="us-east-1",
+                        config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1},
+                                      max_pool_connections=20))
+
+
+class Faulty:
+    """A private connector whose local and remote stores sit behind fault proxies."""
+
+    def __init__(self, connector, proxies):
+        self.connector, self.proxies, self.clients = connector, proxies, []
+
+    def client(self):
+        c = one_shot_client(self.connector.url)
+        self.clients.append(c)
+        return c
+
+    def close(self):
+        # Idle keep-alive connections would hold the connector's SIGTERM drain open.
+        for c in self.clients:
+            c.close()
+
+
+@pytest.fixture
+def faulty(make_connector):
+    lp = FaultProxy("127.0.0.1", LOCAL_PORT).start()
+    rp = FaultProxy("127.0.0.1", REMOTE_PORT).start()
+    # A shorter stall timeout than the shared config's 5 s keeps the "hang" cases quick.
+    c = make_connector(entries=mapping_entries(lp.url), extra_conf="backend_timeout = 2")
+    conf = c.dir / "cloud-connector.conf"
+    text = conf.read_text()
+    assert f"swift_baseurl = {REMOTE_URL}" in text
+    conf.write_text(text.replace(f"swift_baseurl = {REMOTE_URL}", f"swift_baseurl = {rp.url}"))
+    c.start()
+    f = Faulty(c, {"local": lp, "remote": rp})
+    try:
+        yield f
+    finally:
+        f.close()
+        c.stop()
+        lp.stop()
+        rp.stop()
+
+
+# --------------------------------------------------------------------------- 10. backend failure
+
+@pytest.mark.parametrize("fault", FAULTS, ids=str)
+def test_remote_down(faulty, local, remote, uid, fault):
+    c, proxies = faulty.connector, faulty.proxies
+    s3 = faulty.client()
+    pfx = f"flt-{uid}/"
+    remote.put_object(Bucket="bucket1", Key=pfx + "onprem.txt", Body=b"on-prem bytes")
+    s3.put_object(Bucket="bucket1", Key=pfx + "cloud.txt", Body=b"cloud bytes")
+    # Healthy first: the listing merges both.
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="bucket1", Prefix=pfx)["Contents"]]
+    assert keys == [pfx + "cloud.txt", pfx + "onprem.txt"]
+
+    proxies["remote"].set_mode(fault)
+    calls = {
+        # exists only on-prem: a 404 here would tell the client the object is gone
+        "get_onprem": lambda: s3.get_object(Bucket="bucket1", Key=pfx + "onprem.txt"),
+        "head_onprem": lambda: s3.head_object(Bucket="bucket1", Key=pfx + "onprem.txt"),
+        # exists nowhere: the connector cannot know that while on-prem is down
+        "get_missing": lambda: s3.get_object(Bucket="bucket1", Key=pfx + "nowhere.txt"),
+        "list_v2": lambda: s3.list_objects_v2(Bucket="bucket1", Prefix=pfx),
+        "list_v1": lambda: s3.list_objects(Bucket="bucket1", Prefix=pfx),
+        # served by the local store alone: unaffected by the on-prem outage
+        "get_cloud": lambda: s3.get_object(Bucket="bucket1", Key=pfx + "cloud.txt"),
+        "put": lambda: s3.put_object(Bucket="bucket1", Key=pfx + "during.txt", Body=b"written during outage"),
+        "delete": lambda: s3.delete_object(Bucket="bucket1", Key=pfx + "absent.txt"),
+    }
+    # In parallel: a hanging store costs the backend timeout once, not once per call.
+    with concurrent.futures.ThreadPoolExecutor(len(calls)) as pool:
+        results = dict(zip(calls, pool.map(lambda f: outcome(f), calls.values())))
+    for name in ("get_onprem", "head_onprem", "get_missing", "list_v2", "list_v1"):
+        assert_503(results[name], "remote")
+    assert results["get_cloud"]["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert results["get_cloud"]["Body"].read() == b"cloud bytes"
+    assert results["put"]["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert results["delete"]["ResponseMetadata"]["HTTPStatusCode"] == 204
+    # the write during the outage really landed in the cloud bucket, and nothing on-prem
+    assert local.get_object(Bucket=LOCAL_BUCKET, Key=local_name(pfx + "during.txt"))["Body"].read() == \
+        b"written during outage"
+    assert "Contents" not in remote.list_objects_v2(Bucket="bucket1", Prefix=pfx + "during")
+
+    # Still down: the server answers the next request too (it did not die or wedge).
+    if fault != "hang":
+        assert_503(outcome(lambda: s3.get_object(Bucket="bucket1", Key=pfx + "onprem.txt")), "remote")
+
+    # Back: the same requests succeed, without a restart.
+    proxies["remote"].set_mode("pass")
+    assert s3.get_object(Bucket="bucket1", Key=pfx + "onprem.txt")["Body"].read() == b"on-prem bytes"
+    assert s3.head_object(Bucket="bucket1", Key=pfx + "onprem.txt")["ContentLength"] == len(b"on-prem bytes")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket="bucket1", Key=pfx + "nowhere.txt")
+    assert e.value.response["Error"]["Code"] == "NoSuchKey"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="bucket1", Prefix=pfx)["Contents"]]
+    assert keys == [pfx + "cloud.txt", pfx + "during.txt", pfx + "onprem.txt"]
+    assert [o["Key"] for o in s3.list_objects(Bucket="bucket1", Prefix=pfx)["Contents"]] == keys
+    assert c.proc.poll() is None
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=str)
+def test_local_down(faulty, local, remote, uid, fault):
+    c, proxies = faulty.connector, faulty.proxies
+    s3 = faulty.client()
+    pfx = f"flt-{uid}/"
+    remote.put_object(Bucket="bucket1", Key=pfx + "onprem.txt", Body=b"on-prem bytes")
+    s3.put_object(Bucket="bucket1", Key=pfx + "cloud.txt", Body=b"cloud bytes")
+
+    proxies["local"].set_mode(fault)
+    calls = {
+        # The cloud copy (if any) wins over on-prem: with the cloud store down the
+        # connector cannot tell which copy is current, so even an on-prem-only
+        # object is a 503, not a possibly stale answer and never a 404.
+        "get_onprem": lambda: s3.get_object(Bucket="bucket1", Key=pfx + "onprem.txt"),
+        "get_cloud": lambda: s3.get_object(Bucket="bucket1", Key=pfx + "cloud.txt"),
+        "head_cloud": lambda: s3.head_object(Bucket="bucket1", Key=pfx + "cloud.txt"),
+        "get_missing": lambda: s3.get_object(Bucket="bucket1", Key=pfx + "nowhere.txt"),
+        "list_v2": lambda: s3.list_objects_v2(Bucket="bucket1", Prefix=pfx),
+        "list_v1": lambda: s3.list_objects(Bucket="bucket1", Prefix=pfx),
+        "put": lambda: s3.put_object(Bucket="bucket1", Key=pfx + "during.txt", Body=b"lost"),
+        "delete": lambda: s3.delete_object(Bucket="bucket1", Key=pfx + "cloud.txt"),
+        "update_meta": lambda: s3.copy_object(Bucket="bucket1", Key=pfx + "cloud.txt",
+                                              CopySource={"Bucket": "bucket1", "Key": pfx + "cloud.txt"},
+                                              Metadata={"x": "y"}, MetadataDirective="REPLACE"),
+    }
+    with concurrent.futures.ThreadPoolExecutor(len(calls)) as pool:
+        results = dict(zip(calls, pool.map(lambda f: outcome(f), calls.values())))
+    for name, r in results.items():
+        assert_503(r, "local")
+    # Nothing was stored on-prem in the local store's place.
+    assert "Contents" not in remote.list_objects_v2(Bucket="bucket1", Prefix=pfx + "during")
+
+    proxies["local"].set_mode("pass")
+    # The failed delete and metadata update did not happen; the failed PUT stored nothing.
+    assert local.get_object(Bucket=LOCAL_BUCKET, Key=local_name(pfx + "cloud.txt"))["Body"].read() == b"cloud bytes"
+    assert s3.head_object(Bucket="bucket1", Key=pfx + "cloud.txt")["Metadata"] == {}
+    assert s3.get_object(Bucket="bucket1", Key=pfx + "onprem.txt")["Body"].read() == b"on-prem bytes"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="bucket1", Prefix=pfx)["Contents"]]
+    assert keys == [pfx + "cloud.txt", pfx + "onprem.txt"]
+    s3.put_object(Bucket="bucket1", Key=pfx + "after.txt", Body=b"after")
+    assert local.get_object(Bucket=LOCAL_BUCKET, Key=local_name(pfx + "after.txt"))["Body"].read() == b"after"
+    assert c.proc.poll() is None
+
+
+@pytest.mark.parametrize("side", ["local", "remote"])
+def test_response_cut_mid_body(faulty, local, remote, uid, side):
+    """A store that dies while the body streams: the client must see a short read
+    (the connection drops), never a complete-looking 200 with missing bytes."""
+    c, proxies = faulty.connector, faulty.proxies
+    key = f"flt-{uid}/big.bin"
+    data = bytes(range(256)) * 1024              # 256 KiB
+    if side == "local":
+        local.put_object(Bucket=LOCAL_BUCKET, Key=local_name(key), Body=data)
+    else:
+        remote.put_object(Bucket="bucket1", Key=key, Body=data)
+    proxies[side].set_mode("cut", after_bytes=64 * 1024)
+    h = sign("GET", f"{c.url}/bucket1/{key}", {})
+    conn = http.client.HTTPConnection("127.0.0.1", c.port, timeout=30)
+    try:
+        conn.request("GET", f"/bucket1/{key}", headers=h)
+        r = conn.getresponse()
+        if r.status == 200:
+            assert int(r.getheader("Content-Length")) == len(data)
+            with pytest.raises((http.client.IncompleteRead, ConnectionError)):
+                r.read()
+        else:   # the cut came before the connector answered: then it must be a 503
+            assert r.status == 503, r.read()
+    finally:
+        conn.close()
+    proxies[side].set_mode("pass")
+    s3 = faulty.client()
+    assert s3.get_object(Bucket="bucket1", Key=key)["Body"].read() == data
+
+
+@pytest.mark.parametrize("fault", ["refuse", "close", 503], ids=str)
+def test_big_put_while_local_down(faulty, local, remote, uid, fault):
+    """A 1 MiB upload the connector cannot store: the client still reads the 503
+    (not a reset while it was sending), and nothing is stored anywhere."""
+    key = f"flt-{uid}/big-put.bin"
+    faulty.proxies["local"].set_mode(fault)
+    s3 = faulty.client()
+    assert_503(outcome(lambda: s3.put_object(Bucket="bucket1", Key=key, Body=b"z" * (1 << 20))), "local")
+    faulty.proxies["local"].set_mode("pass")
+    assert_nothing_stored(local, remote, f"flt-{uid}/")
+    s3.put_object(Bucket="bucket1", Key=key, Body=b"z" * (1 << 20))
+    assert local.head_object(Bucket=LOCAL_BUCKET, Key=local_name(key))["ContentLength"] == 1 << 20
+
+
+@pytest.mark.parametrize("broken", ["missing-bucket", "wrong-secret"])
+def test_local_store_misconfigured(make_connector, remote, uid, broken):
+    """The cloud store answering 404 NoSuchBucket or 403 for the connector's own
+    bucket/credentials is an outage of the local side, not a missing object."""
+    entries = mapping_entries()
+    for e in entries:
+        if broken == "missing-bucket":
+            e["aws_bucket"] = f"no-such-bucket-{uid}"
+        else:
+            e["aws_secret"] = "not-the-secret"
+    c = make_connector(entries=entries).start()
+    s3 = one_shot_client(c.url)
+    try:
+        remote.put_object(Bucket="bucket1", Key=f"flt-{uid}/onprem.txt", Body=b"x")
+        for call in (lambda: s3.get_object(Bucket="bucket1", Key=f"flt-{uid}/onprem.txt"),
+                     lambda: s3.head_object(Bucket="bucket1", Key=f"flt-{uid}/onprem.txt"),
+                     lambda: s3.list_objects_v2(Bucket="bucket1", Prefix=f"flt-{uid}/"),
+                     lambda: s3.put_object(Bucket="bucket1", Key=f"flt-{uid}/p", Body=b"x"),
+                     lambda: s3.delete_object(Bucket="bucket1", Key=f"flt-{uid}/onprem.txt")):
+            assert_503(outcome(call), "local")
+    finally:
+        s3.close()
+    assert remote.get_object(Bucket="bucket1", Key=f"flt-{uid}/onprem.txt")["Body"].read() == b"x"
+
+
+def test_closed_ports(make_connector, remote, uid):
+    """Nothing listening at all (no proxy): swift_baseurl and aws_endpoint at closed ports."""
+    from conftest import free_port
+    dead_local = f"http://127.0.0.1:{free_port()}"
+    c = make_connector(entries=mapping_entries(dead_local))
+    conf = c.dir / "cloud-connector.conf"
+    conf.write_text(conf.read_text().replace(f"swift_baseurl = {REMOTE_URL}",
+                                             f"swift_baseurl = http://127.0.0.1:{free_port()}"))
+    c.start()
+    s3 = one_shot_client(c.url)
+    try:
+        remote.put_object(Bucket="bucket1", Key=f"flt-{uid}/onprem.txt", Body=b"x")
+        assert_503(outcome(lambda: s3.get_object(Bucket="bucket1", Key=f"flt-{uid}/onprem.txt")), "local")
+        assert_503(outcome(lambda: s3.head_object(Bucket="bucket1", Key=f"flt-{uid}/onprem.txt")), "local")
+        assert_503(outcome(lambda: s3.list_objects_v2(Bucket="bucket1", Prefix=f"flt-{uid}/")), "local")
+        assert_503(outcome(lambda: s3.put_object(Bucket="bucket1", Key=f"flt-{uid}/p", Body=b"x")), "local")
+        # bucket-level answers that need no backend still work: the server is up
+        assert s3.head_bucket(Bucket="bucket1")["ResponseMetadata"]["HTTPStatusCode"] == 200
+    finally:
+        s3.close()
+
+
+def test_proxy_serves_concurrent_connections_and_stops():
+    """The proxy itself: parallel pass-through connections, then a clean stop."""
+    p = FaultProxy("127.0.0.1", LOCAL_PORT).start()
+    try:
+        conns = [http.client.HTTPConnection("127.0.0.1", p.port, timeout=10) for _ in range(5)]
+        for h in conns:            # all five open at once
+            h.request("GET", "/info")
+        for h in conns:
+            r = h.getresponse()
+            assert r.status == 200 and b"swift" in r.read()
+            h.close()
+    finally:
+        p.stop()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", p.port), timeout=2).close()
+
+
+# --------------------------------------------------------------------------- 11. bad input
+
+CREDS = Credentials("test:tester", "testing")
+
+
+def sign(method, url, headers=None, body=b"", payload="UNSIGNED-PAYLOAD"):
+    """Headers of a correctly SigV4-signed request (so only the intended fault is wrong)."""
+    req = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
+    req.headers["X-Amz-Content-SHA256"] = payload
+    SigV4Auth(CREDS, "s3", "us-east-1").add_auth(req)
+    return dict(req.headers.items())
+
+
+def raw_exchange(port, head_lines, body=b"", close="half", read=True):
+    """Sends a request byte for byte over a raw socket; returns (status, headers, body)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=15)
+    try:
+        s.sendall(("\r\n".join(head_lines) + "\r\n\r\n").encode("utf-8", "surrogateescape") + body)
+        if close == "half":
+            s.shutdown(socket.SHUT_WR)
+        elif close == "full":
+            s.close()
+            return None
+        if not read:
+            return None
+        r = http.client.HTTPResponse(s, method=head_lines[0].split(" ", 1)[0])
+        r.begin()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        s.close()
+
+
+def request_lines(method, path, headers):
+    return [f"{method} {path} HTTP/1.1"] + [f"{k}: {v}" for k, v in headers.items()]
+
+
+def http_send(conn_port, method, path, headers, body=b""):
+    h = http.client.HTTPConnection("127.0.0.1", conn_port, timeout=15)
+    try:
+        h.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        for k, v in headers.items():
+            h.putheader(k, v)
+        h.endheaders(body if body else None)
+        r = h.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        h.close()
+
+
+def assert_error(result, status, code):
+    got_status, headers, body = result
+    assert got_status == status, (got_status, body)
+    root = ET.fromstring(body)
+    assert root.tag == "Error", body
+    assert root.findtext("Code") == code, body
+    assert (root.findtext("Message") or "").strip(), body
+    rid = root.findtext("RequestId")
+    assert rid and rid == headers.get("x-amz-request-id"), (rid, headers)
+    return root
+
+
+def assert_nothing_stored(local, remote, prefix):
+    got = local.list_objects_v2(Bucket=LOCAL_BUCKET, Prefix=local_name(prefix))
+    assert got["KeyCount"] == 0, [o["Key"] for o in got.get("Contents", [])]
+    assert remote.list_objects_v2(Bucket="bucket1", Prefix=prefix)["KeyCount"] == 0
+
+
+def assert_still_serving(connector, uid):
+    s3 = connector.client()
+    key = f"bad-{uid}-alive/probe"
+    s3.put_object(Bucket="bucket1", Key=key, Body=b"alive")
+    assert s3.get_object(Bucket="bucket1", Key=key)["Body"].read() == b"alive"
+    s3.delete_object(Bucket="bucket1", Key=key)
+    assert connector.proc.poll() is None
+
+
+@pytest.mark.parametrize("authz", [
+    "AWS4-HMAC-SHA256 garbage!!",
+    "AWS4-HMAC-SHA256 Credential=test:tester/{day}/us-east-1/s3/aws4_request, "
+    "SignedHeaders=host;x-amz-content-sha256;x-amz-date",                  # no Signature
+    "AWS4-HMAC-SHA256 Credential=test:tester/{day}/us-east-1/s3, "
+    "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64,                  # scope cut short
+], ids=["garbage", "no-signature", "short-scope"])
+def test_malformed_authorization(connector, local, remote, uid, authz):
+    key = f"bad-{uid}/auth"
+    path = f"/bucket1/{key}"
+    body = b"must not be stored"
+    h = sign("PUT", connector.url + path, {"Content-Length": str(len(body))}, body)
+    h["Authorization"] = authz.format(day=h["X-Amz-Date"][:8])
+    r = http_send(connector.port, "PUT", path, dict(h, Host=f"127.0.0.1:{connector.port}"), body)
+    assert_error(r, 400, "AuthorizationHeaderMalformed")
+    assert_nothing_stored(local, remote, f"bad-{uid}/")
+    assert_still_serving(connector, uid)
+
+
+@pytest.mark.parametrize("method,path_tpl,code", [
+    ("PUT", "/bucket1/bad-{uid}/a%zzb", "InvalidURI"),            # bad escape in the path
+    ("PUT", "/bucket1/bad-{uid}/a%4", "InvalidURI"),              # truncated escape
+    ("PUT", "/bucket1/bad-{uid}/q?x-id=%zz", "InvalidURI"),       # bad escape in the query
+    ("GET", "/bucket1?prefix=bad-{uid}%G1", "InvalidURI"),        # in a listing's query
+    ("PUT", "/bucket1/bad-{uid}/%C3%28", "InvalidURI"),           # decodes to invalid UTF-8
+])
+def test_invalid_percent_encoding(connector, local, remote, uid, method, path_tpl, code):
+    path = path_tpl.format(uid=uid)
+    body = b"x" * 10 if method == "PUT" else b""
+    headers = sign(method, f"{connector.url}/bucket1/placeholder", {"Content-Length": str(len(body))}, body)
+    r = raw_exchange(connector.port, request_lines(method, path, dict(headers, Host=f"127.0.0.1:{connector.port}")),
+                     body)
+    root = assert_error(r, 400, code)
+    assert root.findtext("Resource")   # names what was asked for
+    assert_nothing_stored(local, remote, f"bad-{uid}/")
+    assert_still_serving(connector, uid)
+
+
+def test_key_too_long(connector, local, remote, uid):
+    key = f"bad-{uid}/".ljust(1025, "k")      # one byte over S3's limit
+    path = f"/bucket1/{key}"
+    body = b"too long"
+    h = sign("PUT", connector.url + path, {"Content-Length": str(len(body))}, body)
+    r = http_send(connector.port, "PUT", path, dict(h, Host=f"127.0.0.1:{connector.port}"), body)
+    assert_error(r, 400, "KeyTooLongError")
+    assert_nothing_stored(local, remote, f"bad-{uid}/")
+    # The same for a GET (nothing to store, but the key is refused all the same).
+    h = sign("GET", connector.url + path, {})
+    assert_error(http_send(connector.port, "GET", path, dict(h, Host=f"127.0.0.1:{connector.port}")),
+                 400, "KeyTooLongError")
+    assert_still_serving(connector, uid)
+
+
+@pytest.mark.parametrize("shape", ["long-value", "many-fields", "long-name"])
+def test_oversized_headers(connector, local, remote, uid, shape):
+    key = f"bad-{uid}/big-headers"
+    path = f"/bucket1/{key}"
+    body = b"0123456789"
+    extra = {}
+    if shape == "long-value":
+        extra["x-amz-meta-big"] = "v" * (8 * 1024 + 100)
+    elif shape == "many-fields":
+        extra.update({f"x-amz-meta-f{i}": str(i) for i in range(120)})
+    else:
+        extra["x-amz-meta-" + "n" * 300] = "v"
+    h = sign("PUT", connector.url + path, dict(extra, **{"Content-Length": str(len(body))}), body)
+    r = raw_exchange(connector.port, request_lines("PUT", path, dict(h, Host=f"127.0.0.1:{connector.port}")), body)
+    root = assert_error(r, 400, "RequestHeaderSectionTooLarge")
+    assert_nothing_stored(local, remote, f"bad-{uid}/")
+    assert_still_serving(connector, uid)
+
+
+@pytest.mark.parametrize("close", ["half", "full"])
+def test_body_shorter_than_content_length(connector, local, remote, uid, close):
+    key = f"bad-{uid}/short"
+    path = f"/bucket1/{key}"
+    h = sign("PUT", connector.url + path, {"Content-Length": "1000"}, b"")
+    lines = request_lines("PUT", path, dict(h, Host=f"127.0.0.1:{connector.port}"))
+    r = raw_exchange(connector.port, lines, b"0123456789", close=close)
+    if close == "half":      # the client can still read the answer
+        assert_error(r, 400, "IncompleteBody")
+    assert_nothing_stored(local, remote, f"bad-{uid}/")
+    assert_still_serving(connector, uid)
+
+
+@pytest.mark.parametrize("method,query,on_key", [
+    ("GET", "tagging", True), ("PUT", "tagging", True), ("GET", "acl", True), ("PUT", "acl", True),
+    ("GET", "retention", True), ("PUT", "legal-hold", True), ("GET", "torrent", True), ("POST", "restore", True),
+    ("GET", "versions", False), ("PUT", "versioning", False),
+    ("GET", "lifecycle", False), ("GET", "versionId=abc", True),
+])
+def test_unsupported_operations(connector, local, remote, uid, method, query, on_key):
+    key = f"bad-{uid}/op"
+    # an object that exists, so a GET that ignored the sub-resource would answer 200 with its bytes
+    connector.client().put_object(Bucket="bucket1", Key=key, Body=b"existing object")
+    path = (f"/bucket1/{key}" if on_key else "/bucket1") + "?" + query
+    body = b"<Tagging><TagSet/></Tagging>" if method in ("PUT", "POST") else b""
+    h = sign(method, connector.url + path, {"Content-Length": str(len(body))}, body)
+    r = http_send(connector.port, method, path, dict(h, Host=f"127.0.0.1:{connector.port}"), body)
+    root = assert_error(r, 501, "NotImplemented")
+    assert "not implemented" in root.findtext("Message").lower()
+    # a PUT that ignored the sub-resource would have replaced the object with the XML
+    stored = local.get_object(Bucket=LOCAL_BUCKET, Key=local_name(key))
+    assert stored["Body"].read() == b"existing object"
+    got = local.list_objects_v2(Bucket=LOCAL_BUCKET, Prefix=local_name(f"bad-{uid}/"))
+    assert [o["Key"] for o in got["Contents"]] == [local_name(key)]
+    connector.client().delete_object(Bucket="bucket1", Key=key)
+
+
+def test_put_without_content_length(connector, local, remote, uid):
+    key = f"bad-{uid}/nolen"
+    path = f"/bucket1/{key}"
+    h = sign("PUT", connector.url + path, {}, b"")
+    h.pop("Content-Length", None)
+    lines = request_lines("PUT", path, dict(h, Host=f"127.0.0.1:{connector.port}"))
+    r = raw_exchange(connector.port, lines, b"", close="half")
+    assert_error(r, 411, "MissingContentLength")
+    assert_nothing_stored(local, remote, f"bad-{uid}/")
+    assert_still_serving(connector, uid)
+
+
+def test_put_chunked_without_content_length(connector, local, remote, uid):
+    """Transfer-Encoding: chunked and no Content-Length: refused, nothing stored."""
+    key = f"bad-{uid}/chunked"
+    path = f"/bucket1/{key}"
+    h = sign("PUT", connector.url + path, {"Transfer-Encoding": "chunked"}, b"")
+    h.pop("Content-Length", None)
+    lines = request_lines("PUT", path, dict(h, Host=f"127.0.0.1:{connector.port}"))
+    r = raw_exchange(connector.port, lines, b"5\r\nhello\r\n0\r\n\r\n", close="half")
+    assert_error(r, 411, "MissingContentLength")
+    assert_nothing_stored(local, remote, f"bad-{uid}/")
+    assert_still_serving(connector, uid)
