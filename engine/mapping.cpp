@@ -102,6 +102,16 @@ Mapping Mapping::parse(std::string_view json) {
         }
         if (auto v = optional_string(obj, i, "custom_prefix")) e.custom_prefix = strip_slashes(*v);
         if (auto v = optional_string(obj, i, "aws_region"); v && !v->empty()) e.aws_region = *v;
+        if (obj.has("cc_cache_on_read") && !obj.isNull("cc_cache_on_read")) {
+            const Poco::Dynamic::Var v = obj.get("cc_cache_on_read");
+            if (!v.isBoolean()) entry_fail(i, "\"cc_cache_on_read\" must be true or false");
+            e.cc_cache_on_read = v.convert<bool>();
+        }
+        if (auto v = optional_string(obj, i, "cc_write_policy")) {
+            if (*v != "local" && *v != "write-through" && *v != "write-back")
+                entry_fail(i, "\"cc_write_policy\" must be local, write-through or write-back, not \"" + *v + "\"");
+            e.cc_write_policy = *v;
+        }
 
         m.index_.emplace(index_key(e.account, e.container), m.entries_.size());   // first one wins
         m.entries_.push_back(std::move(e));

@@ -20,6 +20,9 @@ struct MappingEntry {
     std::string protocol = "s3";         // "s3" or "swift"
     std::optional<std::string> custom_prefix;   // absent, "" or "X" (slashes stripped)
     std::string aws_region = "us-east-1";       // optional key "aws_region" (our addition)
+    // Per-entry overrides of [cloud-connector] cache_on_read / write_policy (our additions).
+    std::optional<bool> cc_cache_on_read;
+    std::optional<std::string> cc_write_policy;          // "local", "write-through", "write-back"
     bool is_wildcard() const { return container == "/*"; }
 };
 

@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include "engine/settings.h"
 
 #include <cctype>
@@ -98,6 +99,23 @@ Settings settings_from_ini(const IniFile& ini) {
     read_int(ini, kOwn, "index_max_staleness", 1, 86400 * 30, s.index_max_staleness);
     if (s.index_max_staleness == 0) s.index_max_staleness = 3 * s.index_refresh_interval;
     read_string(ini, kOwn, "listing", s.listing);
+    if (auto v = ini.get(kOwn, "cache_on_read")) {
+        std::string b = *v;
+        for (auto& c : b) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (b == "true" || b == "yes" || b == "on" || b == "1") s.cache_on_read = true;
+        else if (b == "false" || b == "no" || b == "off" || b == "0") s.cache_on_read = false;
+        else fail(kOwn, "cache_on_read", "must be true or false: '" + *v + "'");
+    }
+    if (auto v = ini.get(kOwn, "cache_max_object_size")) {
+        char* end = nullptr;
+        unsigned long long n = std::strtoull(v->c_str(), &end, 10);
+        if (v->empty() || *end || n == 0) fail(kOwn, "cache_max_object_size", "not a positive number of bytes: '" + *v + "'");
+        s.cache_max_object_size = n;
+    }
+    read_int(ini, kOwn, "cache_revalidate_after", 1, 86400 * 365, s.cache_revalidate_after);
+    read_string(ini, kOwn, "write_policy", s.write_policy);
+    if (s.write_policy != "local" && s.write_policy != "write-through" && s.write_policy != "write-back")
+        fail(kOwn, "write_policy", "must be local, write-through or write-back: '" + s.write_policy + "'");
     if (auto v = ini.get(kOwn, "tls_cert_file")) s.tls_cert_file = *v;
     if (auto v = ini.get(kOwn, "tls_key_file")) s.tls_key_file = *v;
     if (s.tls_cert_file.empty() != s.tls_key_file.empty())

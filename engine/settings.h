@@ -2,6 +2,7 @@
 // keys keep their places ([DEFAULT], [app:proxy-server], [filter:cloud-connector-auth]);
 // this product's own settings live in [cloud-connector].
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 #include "engine/ini.h"
@@ -31,6 +32,11 @@ struct Settings {
     int index_refresh_interval = 0;
     int index_max_staleness = 0;
     std::string listing = "auto";
+    // Caching and write policies (per mapping entry: cc_cache_on_read, cc_write_policy).
+    bool cache_on_read = false;
+    std::uint64_t cache_max_object_size = 5ull << 30;   // larger objects are never filled
+    int cache_revalidate_after = 300;                    // seconds before a cached copy is checked against on-prem
+    std::string write_policy = "local";                  // local | write-through | write-back
     // Native HTTPS on bind_port when both are set (PEM files); TLS 1.2+ only.
     std::string tls_cert_file, tls_key_file;
     // Domains for virtual-hosted style ("bucket.<domain>"); empty = path style only.
