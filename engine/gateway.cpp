@@ -158,6 +158,7 @@ BucketRoute Gateway::open_bucket(const User& user, const std::string& bucket) co
     BucketRoute route;
     route.snapshot = snapshot();
     route.entry = route.snapshot->mapping.resolve(user.account, bucket);
+    route.container = bucket;
     if (!route.entry) {
         S3Error e(404, "NoSuchBucket",
                   "The specified bucket does not exist: no 1space mapping covers container '" + bucket +
@@ -174,6 +175,14 @@ BucketRoute Gateway::open_bucket(const User& user, const std::string& bucket) co
     }
     route.store = std::make_shared<ConditionalStore>(std::make_shared<MergedStore>(local, remote));
     return route;
+}
+
+bool Gateway::bucket_exists(const User& user, const BucketRoute& route) const {
+    if (!route.entry->is_wildcard()) return true;
+    S3Location where{settings_.swift_baseurl, route.container, settings_.remote_region, "remote",
+                     {settings_.backend_connect_timeout, settings_.backend_timeout}};
+    Credentials creds{user.access_key, user.secret_key, ""};
+    return S3Store(where, [creds] { return creds; }).bucket_exists();
 }
 
 std::vector<std::string> Gateway::buckets_of(const User& user) const {

@@ -31,6 +31,7 @@ struct ConfigSnapshot {
 struct BucketRoute {
     std::shared_ptr<const ConfigSnapshot> snapshot;   // keeps `entry` alive
     const MappingEntry* entry = nullptr;
+    std::string container;
     StorePtr store;                                   // the merged store stack for this bucket
 };
 
@@ -61,6 +62,8 @@ public:
     // The store stack that serves `bucket` for `user`; throws S3Error
     // NoSuchBucket when no mapping covers it (and contacts no store).
     BucketRoute open_bucket(const User& user, const std::string& bucket) const;
+    // True for an exact mapping entry; for a "/*" entry, whether the on-prem container exists.
+    bool bucket_exists(const User& user, const BucketRoute& route) const;
     // Containers the user reaches: exact mapping entries, and every on-prem
     // container of the account when a "/*" entry covers it.
     std::vector<std::string> buckets_of(const User& user) const;

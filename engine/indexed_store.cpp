@@ -11,7 +11,7 @@ IndexedStore::IndexedStore(StorePtr inner, PresenceIndex& index, IndexPolicy pol
       container_(std::move(container)) {}
 
 bool IndexedStore::fresh() const {
-    const SideState& s = index_.state(account_, container_).of(side_);
+    const SideState s = index_.state(account_, container_).of(side_);   // a copy: state() returns a temporary
     return s.last_complete > 0 && std::time(nullptr) - s.last_complete <= policy_.max_staleness;
 }
 

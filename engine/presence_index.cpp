@@ -6,42 +6,16 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "storage/rocks_keyspace.h"
+
 namespace cc {
 namespace {
 
-// --- encoding -------------------------------------------------------------
-
-void put_varint(std::string& out, std::uint64_t v) {
-    while (v >= 0x80) {
-        out += static_cast<char>((v & 0x7F) | 0x80);
-        v >>= 7;
-    }
-    out += static_cast<char>(v);
-}
-
-bool get_varint(std::string_view& in, std::uint64_t& v) {
-    v = 0;
-    for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
-        auto b = static_cast<unsigned char>(in.front());
-        in.remove_prefix(1);
-        v |= static_cast<std::uint64_t>(b & 0x7F) << shift;
-        if (!(b & 0x80)) return true;
-    }
-    return false;
-}
-
-void put_string(std::string& out, std::string_view s) {
-    put_varint(out, s.size());
-    out.append(s);
-}
-
-bool get_string(std::string_view& in, std::string& s) {
-    std::uint64_t n;
-    if (!get_varint(in, n) || n > in.size()) return false;
-    s.assign(in.substr(0, n));
-    in.remove_prefix(n);
-    return true;
-}
+using keyspace::after_prefix;
+using keyspace::get_string;
+using keyspace::get_varint;
+using keyspace::put_string;
+using keyspace::put_varint;
 
 constexpr char kRecordVersion = 1;
 
@@ -114,19 +88,6 @@ void check(const rocksdb::Status& s, const char* what) {
     if (!s.ok()) throw std::runtime_error(std::string("presence index: ") + what + ": " + s.ToString());
 }
 
-// Smallest key greater than every key starting with `prefix`.
-std::string after_prefix(std::string prefix) {
-    while (!prefix.empty()) {
-        auto& c = reinterpret_cast<unsigned char&>(prefix.back());
-        if (c < 0xFF) {
-            ++c;
-            return prefix;
-        }
-        prefix.pop_back();
-    }
-    return prefix;
-}
-
 }  // namespace
 
 const char* side_name(Side side) { return side == Side::Local ? "local" : "remote"; }
@@ -158,47 +119,10 @@ std::optional<ObjectInfo> PresenceIndex::get(Side side, const std::string& accou
 
 ListPage PresenceIndex::list(Side side, const std::string& account, const std::string& container,
                              const ListRequest& req) const {
-    const std::string base = object_prefix(side, account, container);
-    const std::string start = base + req.prefix;
-    const std::string end = after_prefix(start);
-    ListPage page;
-    if (req.max_keys <= 0) return page;
     std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(rocksdb::ReadOptions()));
-    // Start after the marker (and after everything under it when it names a common prefix).
-    std::string seek = start;
-    if (!req.marker.empty() && base + req.marker >= seek) seek = base + req.marker + '\0';
-    for (it->Seek(seek); it->Valid(); ) {
-        rocksdb::Slice k = it->key();
-        if (k.compare(rocksdb::Slice(end)) >= 0 && !end.empty()) break;
-        if (!k.starts_with(rocksdb::Slice(start))) break;
-        std::string key(k.data() + base.size(), k.size() - base.size());
-        ListEntry e;
-        std::size_t d = req.delimiter.empty() ? std::string::npos : key.find(req.delimiter, req.prefix.size());
-        if (d != std::string::npos) {
-            e.is_prefix = true;
-            e.info.key = key.substr(0, d + req.delimiter.size());
-        } else {
-            e.info.key = key;
-            if (!decode_object(it->value().ToStringView(), e.info))
-                throw std::runtime_error("presence index: corrupt record for '" + key + "'");
-            e.info.key = key;
-        }
-        if (!req.marker.empty() && e.info.key <= req.marker) {
-            // Only a common prefix can sort at or before the marker here: skip its subtree.
-            it->Seek(after_prefix(base + e.info.key));
-            continue;
-        }
-        if (static_cast<int>(page.entries.size()) == req.max_keys) {
-            page.truncated = true;
-            page.next_marker = page.entries.back().info.key;
-            break;
-        }
-        page.entries.push_back(e);
-        if (e.is_prefix) it->Seek(after_prefix(base + e.info.key));
-        else it->Next();
-    }
-    check(it->status(), "scan");
-    return page;
+    return keyspace::list_page(*it, object_prefix(side, account, container), req,
+                               [](std::string_view value, ObjectInfo& info) { return decode_object(value, info); },
+                               "presence index");
 }
 
 ContainerState PresenceIndex::state(const std::string& account, const std::string& container) const {

@@ -173,6 +173,9 @@ int parse_max_keys(const S3Request& req) {
 }  // namespace
 
 std::string classify(const S3Request& req) {
+    // Tools read an object's tags before copying it (aws-cli's --copy-props): an
+    // empty tag set is the true answer, since tags cannot be stored here.
+    if (req.method == "GET" && !req.key.empty() && req.has("tagging") && req.query.size() == 1) return "GetObjectTagging";
     for (const auto& p : req.query) {
         if (kUnsupported.count(p.name)) throw not_implemented("The '" + p.name + "' sub-resource");
     }
@@ -186,7 +189,8 @@ std::string classify(const S3Request& req) {
         if (m == "POST" && req.has("delete")) return "DeleteObjects";
         if (m == "GET") return req.has("location") ? "GetBucketLocation" : req.value("list-type") == "2" ? "ListObjectsV2" : "ListObjects";
         if (m == "HEAD") return "HeadBucket";
-        if (m == "PUT" || m == "DELETE")
+        if (m == "PUT") return "CreateBucket";   // answered after resolution: 409 if it is mapped, else 403
+        if (m == "DELETE")
             throw S3Error(403, "AccessDenied",
                           "Buckets are the on-prem cluster's containers: cloud-connector cannot create or delete them");
         throw S3Error(405, "MethodNotAllowed", "The specified method is not allowed against this bucket");
@@ -414,6 +418,26 @@ void list_objects(OperationContext& ctx, ObjectStore& store) {
     if (p.v2 && page.truncated) p.next_continuation_token = base64_encode("cc1:" + page.next_marker);
     ctx.answered_by = page.from_index ? "index" : "merged";
     send_xml(ctx.resp, 200, list_objects_xml(p, page));
+}
+
+void get_object_tagging(OperationContext& ctx, ObjectStore& store) {
+    if (!store.head(ctx.req.key, ReadOptions{}).found()) throw no_such_key(ctx.req.key);
+    send_xml(ctx.resp, 200,
+             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+             "<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet></TagSet></Tagging>");
+}
+
+void create_bucket(OperationContext& ctx, bool exists) {
+    // An existing mapped bucket is the user's: S3's answer to a repeated
+    // CreateBucket. Nothing is ever created anywhere.
+    if (!exists)
+        throw S3Error(403, "AccessDenied",
+                      "Buckets are the on-prem cluster's containers: cloud-connector cannot create them");
+    S3Error e(409, "BucketAlreadyOwnedByYou",
+              "Your previous request to create the named bucket succeeded and you already own it.");
+    e.detail_name = "BucketName";
+    e.detail_value = ctx.req.bucket;
+    throw e;
 }
 
 void head_bucket(OperationContext& ctx) {

@@ -48,6 +48,8 @@ void copy_object(OperationContext& ctx, ObjectStore& store);
 void delete_object(OperationContext& ctx, ObjectStore& store);
 void list_objects(OperationContext& ctx, ObjectStore& store);
 void head_bucket(OperationContext& ctx);
+void create_bucket(OperationContext& ctx, bool exists);
+void get_object_tagging(OperationContext& ctx, ObjectStore& store);
 void get_bucket_location(OperationContext& ctx, const Settings& settings);
 void list_buckets(OperationContext& ctx, const Gateway& gateway);
 

@@ -42,6 +42,18 @@ void settle_unread_body(S3Request* req, Poco::Net::HTTPServerRequest& http, Poco
     resp.setKeepAlive(false);
 }
 
+// The store stack of the request's bucket. A CreateBucket for a bucket no
+// mapping covers is refused (403) rather than "not found".
+BucketRoute resolve(Gateway& gateway, const User& user, const S3Request& req, const std::string& op) {
+    try {
+        return gateway.open_bucket(user, req.bucket);
+    } catch (const S3Error& e) {
+        if (op != "CreateBucket" || e.code() != "NoSuchBucket") throw;
+        throw S3Error(403, "AccessDenied",
+                      "Buckets are the on-prem cluster's containers: cloud-connector cannot create them");
+    }
+}
+
 }  // namespace
 
 std::string new_request_id() {
@@ -80,7 +92,7 @@ void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServer
         if (op == "ListBuckets") {
             list_buckets(ctx, gateway_);
         } else {
-            BucketRoute route = gateway_.open_bucket(who->user, req->bucket);        // 4. resolve the mapping
+            BucketRoute route = resolve(gateway_, who->user, *req, op);              // 4. resolve the mapping
             ObjectStore& store = *route.store;                                       // 5. the store stack
             if (op == "GetObject") get_object(ctx, store);
             else if (op == "HeadObject") head_object(ctx, store);
@@ -89,6 +101,8 @@ void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServer
             else if (op == "DeleteObject") delete_object(ctx, store);
             else if (op == "ListObjects" || op == "ListObjectsV2") list_objects(ctx, store);
             else if (op == "HeadBucket") head_bucket(ctx);
+            else if (op == "CreateBucket") create_bucket(ctx, gateway_.bucket_exists(who->user, route));
+            else if (op == "GetObjectTagging") get_object_tagging(ctx, store);
             else if (op == "GetBucketLocation") get_bucket_location(ctx, gateway_.settings());
             else if (op == "CreateMultipartUpload") create_multipart_upload(ctx, store);
             else if (op == "UploadPart") upload_part(ctx, store);

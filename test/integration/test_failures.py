@@ -477,7 +477,7 @@ def test_body_shorter_than_content_length(connector, local, remote, uid, close):
 
 
 @pytest.mark.parametrize("method,query,on_key", [
-    ("GET", "tagging", True), ("PUT", "tagging", True), ("GET", "acl", True), ("PUT", "acl", True),
+    ("PUT", "tagging", True), ("GET", "acl", True), ("PUT", "acl", True),
     ("GET", "retention", True), ("PUT", "legal-hold", True), ("GET", "torrent", True), ("POST", "restore", True),
     ("GET", "versions", False), ("PUT", "versioning", False),
     ("GET", "lifecycle", False), ("GET", "versionId=abc", True),

@@ -86,7 +86,8 @@ def test_list_v2_fields_and_v1_next_marker(s3, remote, uid):
 def test_unsupported_operations_are_501(s3, uid):
     s3.put_object(Bucket="bucket1", Key=f"ns-{uid}", Body=b"x")
     for call in (lambda: s3.get_object_acl(Bucket="bucket1", Key=f"ns-{uid}"),
-                 lambda: s3.get_object_tagging(Bucket="bucket1", Key=f"ns-{uid}"),
+                 lambda: s3.put_object_tagging(Bucket="bucket1", Key=f"ns-{uid}",
+                                               Tagging={"TagSet": [{"Key": "a", "Value": "b"}]}),
                  lambda: s3.get_bucket_versioning(Bucket="bucket1"),
                  lambda: s3.get_bucket_lifecycle_configuration(Bucket="bucket1"),
                  lambda: s3.get_bucket_policy(Bucket="bucket1")):
@@ -104,3 +105,12 @@ def test_list_buckets_includes_wildcard_containers(s3, backends):
         assert expected in names
     assert "other2" not in names          # AUTH_test2's container
     assert names == sorted(set(names))
+
+
+def test_object_tagging_reads_as_empty(s3, uid):
+    # aws-cli reads tags before a multipart copy; tags are never stored here.
+    s3.put_object(Bucket="bucket1", Key=f"tags-{uid}", Body=b"x")
+    assert s3.get_object_tagging(Bucket="bucket1", Key=f"tags-{uid}")["TagSet"] == []
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object_tagging(Bucket="bucket1", Key=f"tags-{uid}-missing")
+    assert e.value.response["Error"]["Code"] == "NoSuchKey"

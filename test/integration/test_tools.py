@@ -307,7 +307,7 @@ def test_awscli_odd_keys(aws, local, uid, tmp_path):
     for name in (ODD_NAMES[3], ODD_NAMES[-1]):
         head = json.loads(aws("s3api", "head-object", "--bucket", "bucket1", "--key", p + name).stdout)
         assert head["ContentLength"] == len(files[name]), name
-    # CopyObject, and UploadPartCopy for the big one (`--copy-props metadata-directive`: see the xfail below)
+    # CopyObject, and UploadPartCopy for the big one (`--copy-props metadata-directive`; the default is tested below)
     aws("s3", "cp", "--recursive", "--copy-props", "metadata-directive", f"s3://bucket1/{p}", f"s3://bucket1/{p}copy/")
     for rel, data in files.items():
         assert local_get(local, f"{p}copy/{rel}")["Body"].read() == data, rel
@@ -320,11 +320,8 @@ def test_awscli_odd_keys(aws, local, uid, tmp_path):
     assert local_keys(local, p) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "aws-cli's default --copy-props reads the source's tags (GetObjectTagging) before every multipart "
-    "S3-to-S3 copy (object >= multipart_threshold) and fails the copy on any error; the connector answers "
-    "501 NotImplemented for ?tagging (Swift 2.30's s3api answers 200 with an empty TagSet). "
-    "test_s3_details.py and test_failures.py require the 501, so this is left to a product decision"))
+# aws-cli's default --copy-props reads the source's tags (GetObjectTagging) before every multipart
+# S3-to-S3 copy and fails the copy on any error: the connector answers with an empty tag set.
 def test_awscli_multipart_copy_with_default_copy_props(aws, local, uid, tmp_path):
     src = tmp_path / "nine.bin"
     src.write_bytes(os.urandom(9 * MiB))
@@ -433,7 +430,7 @@ copy_cutoff = 5M
 @pytest.fixture
 def rclone(connector, tmp_path):
     # The connector serves existing buckets only and refuses CreateBucket, so the remote is configured
-    # as rclone documents for users without bucket-creation rights (see the xfail test below).
+    # as rclone documents for users without bucket-creation rights (the default config is tested below).
     return rclone_runner(connector, tmp_path)
 
 
@@ -520,12 +517,8 @@ def test_rclone_odd_keys(rclone, local, uid, tmp_path):
     assert local_keys(local, f"tools-{uid}/") == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "rclone's default (no_check_bucket = false) sends CreateBucket before a single-file or server-side "
-    "copyto whose bucket it has not listed yet, and accepts only success or 409 BucketAlreadyOwnedByYou / "
-    "BucketAlreadyExists; the connector answers 403 AccessDenied for PUT on every bucket (the on-prem "
-    "Swift s3api answers 409 BucketAlreadyOwnedByYou for an existing one). test_listing.py expects "
-    "AccessDenied/MethodNotAllowed/NotImplemented there, so this is left to a product decision"))
+# rclone's default (no_check_bucket = false) sends CreateBucket before a copyto into a bucket it has
+# not listed, and accepts success or 409 BucketAlreadyOwnedByYou: the connector answers 409 for a mapped bucket.
 def test_rclone_default_config_copyto(connector, local, uid, tmp_path):
     rclone = rclone_runner(connector, tmp_path, extra="")
     (tmp_path / "one").write_bytes(b"one file")

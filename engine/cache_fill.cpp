@@ -1,0 +1,122 @@
+#include "engine/cache_fill.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/request_context.h"
+
+namespace cc {
+namespace {
+
+constexpr std::size_t kPipeCapacity = 32u << 20;
+
+std::mutex g_running_mutex;
+std::set<std::string> g_running;   // fill ids in progress
+
+}  // namespace
+
+struct CacheFill::State : BodySource {
+    std::mutex m;
+    std::condition_variable cv;
+    std::deque<std::string> chunks;
+    std::size_t buffered = 0, offset = 0;
+    std::uint64_t expected = 0, delivered = 0;
+    bool closed = false, abandoned = false, stored = false;
+    std::string id;
+    std::thread worker;
+
+    std::size_t read(char* buf, std::size_t len) override {
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return !chunks.empty() || closed || abandoned; });
+        if (abandoned) throw S3Error(503, "ServiceUnavailable", "cache fill abandoned");
+        if (chunks.empty()) {
+            if (delivered < expected) throw S3Error(503, "ServiceUnavailable", "cache fill source ended early");
+            return 0;
+        }
+        std::string& front = chunks.front();
+        std::size_t n = std::min(len, front.size() - offset);
+        std::copy_n(front.data() + offset, n, buf);
+        offset += n;
+        delivered += n;
+        if (offset == front.size()) {
+            buffered -= front.size();
+            chunks.pop_front();
+            offset = 0;
+        }
+        return n;
+    }
+    std::uint64_t length() const override { return expected; }
+};
+
+std::unique_ptr<CacheFill> CacheFill::start(ObjectStore& local, const std::string& fill_id, const std::string& key,
+                                            WriteOptions opts, std::uint64_t length) {
+    {
+        std::lock_guard lock(g_running_mutex);
+        if (!g_running.insert(fill_id).second) return nullptr;   // someone else is filling it
+    }
+    std::unique_ptr<CacheFill> fill(new CacheFill());
+    auto st = std::make_shared<State>();
+    st->expected = length;
+    st->id = fill_id;
+    fill->state_ = st;
+    st->worker = std::thread([st, &local, key, opts = std::move(opts), rid = current_request_id()] {
+        RequestIdScope scope(rid);
+        try {
+            local.put(key, opts, *st);
+            std::lock_guard lock(st->m);
+            st->stored = true;
+        } catch (const std::exception& e) {
+            std::lock_guard lock(st->m);
+            if (!st->abandoned) log::warning("cache fill of '", key, "' failed, nothing stored: ", e.what());
+            st->abandoned = true;
+        }
+    });
+    return fill;
+}
+
+void CacheFill::offer(const char* data, std::size_t len) {
+    std::lock_guard lock(state_->m);
+    if (state_->abandoned || state_->closed) return;
+    if (state_->buffered + len > kPipeCapacity) {
+        // The local store is slower than the client: give up rather than slow the client.
+        state_->abandoned = true;
+        state_->cv.notify_all();
+        return;
+    }
+    state_->chunks.emplace_back(data, len);
+    state_->buffered += len;
+    state_->cv.notify_all();
+}
+
+bool CacheFill::finish(bool all_bytes_offered) {
+    if (!state_) return false;
+    {
+        std::lock_guard lock(state_->m);
+        if (all_bytes_offered) state_->closed = true;
+        else state_->abandoned = true;
+        state_->cv.notify_all();
+    }
+    if (state_->worker.joinable()) state_->worker.join();
+    bool stored;
+    {
+        std::lock_guard lock(state_->m);
+        stored = state_->stored;
+    }
+    {
+        std::lock_guard lock(g_running_mutex);
+        g_running.erase(state_->id);
+    }
+    metrics::add("cc_cache_fills_total", {{"result", stored ? "stored" : "abandoned"}});
+    state_.reset();
+    return stored;
+}
+
+CacheFill::~CacheFill() { finish(false); }
+
+}  // namespace cc

@@ -1,0 +1,31 @@
+// One cache fill: the bytes a client is receiving from the remote store are
+// also written, on a helper thread, into the local store. The client's stream
+// never waits for the fill: if the local store falls behind by more than the
+// pipe's capacity, or anything fails, the fill is abandoned and the local
+// upload aborted before its last byte, so no partial object is ever stored.
+// At most one fill per object runs at a time in the process.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "storage/object_store.h"
+
+namespace cc {
+
+class CacheFill {
+public:
+    // Returns nullptr when another fill of `fill_id` is already running.
+    static std::unique_ptr<CacheFill> start(ObjectStore& local, const std::string& fill_id, const std::string& key,
+                                            WriteOptions opts, std::uint64_t length);
+    ~CacheFill();
+    void offer(const char* data, std::size_t len);   // never blocks
+    // Ends the fill: true if the whole object was stored locally.
+    bool finish(bool all_bytes_offered);
+
+private:
+    CacheFill() = default;
+    struct State;
+    std::shared_ptr<State> state_;
+};
+
+}  // namespace cc
