@@ -6,13 +6,10 @@
 // A conditional read asks the store below for the object's head first, then
 // reads the body only when the conditions hold.
 #pragma once
+#include "storage/conditions.h"   // evaluate_conditions, has_conditions
 #include "storage/object_store.h"
 
 namespace cc {
-
-// Ok when the conditions hold, else NotModified or PreconditionFailed.
-ReadResult::Status evaluate_conditions(const ReadOptions& opts, const ObjectInfo& info);
-bool has_conditions(const ReadOptions& opts);
 
 class ConditionalStore : public ObjectStore {
 public:

@@ -4,10 +4,12 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "engine/caching_store.h"
 #include "engine/conditional_store.h"
 #include "engine/layout.h"
 #include "engine/layout_store.h"
 #include "engine/merged_store.h"
+#include "storage/file_store.h"
 #include "storage/s3_store.h"
 #include "storage/swift_store.h"
 
@@ -120,7 +122,16 @@ std::shared_ptr<const ConfigSnapshot> Gateway::snapshot() const {
 StorePtr make_local_store(const MappingEntry& entry, const std::string& container, const Settings& settings) {
     HttpTimeouts timeouts{settings.backend_connect_timeout, settings.backend_timeout};
     StorePtr raw;
-    if (entry.protocol == "swift") {
+    std::optional<std::string> dir;
+    try {
+        dir = file_store_dir(entry.aws_endpoint);
+    } catch (const std::invalid_argument& e) {
+        throw unavailable("local store of " + entry.account + "/" + container + ": mapping aws_endpoint " + e.what());
+    }
+    if (dir) {
+        // The embedded store on a persistent volume; the aws_bucket is its namespace, no credentials.
+        raw = std::make_shared<FileStore>(FileLocation{*dir, entry.aws_bucket, settings.file_store_max_bytes, "local"});
+    } else if (entry.protocol == "swift") {
         raw = std::make_shared<SwiftStore>(
             SwiftLocation{entry.aws_endpoint, entry.aws_bucket, entry.aws_identity, entry.aws_secret, "local", timeouts});
     } else {
@@ -173,7 +184,11 @@ BucketRoute Gateway::open_bucket(const User& user, const std::string& bucket) co
         local = std::make_shared<IndexedStore>(local, *index_, index_policy_, Side::Local, user.account, bucket);
         remote = std::make_shared<IndexedStore>(remote, *index_, index_policy_, Side::Remote, user.account, bucket);
     }
-    route.store = std::make_shared<ConditionalStore>(std::make_shared<MergedStore>(local, remote));
+    StorePtr merged = std::make_shared<MergedStore>(local, remote);
+    const CachePolicy cache{route.entry->cc_cache_on_read.value_or(settings_.cache_on_read),
+                            settings_.cache_max_object_size, settings_.cache_revalidate_after};
+    merged = std::make_shared<CachingStore>(merged, local, remote, cache, user.account + "/" + bucket);
+    route.store = std::make_shared<ConditionalStore>(merged);
     return route;
 }
 

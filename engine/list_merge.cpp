@@ -69,7 +69,8 @@ ListPage merge_listings(ObjectStore& preferred, ObjectStore& other, const ListRe
     }
     out.truncated = a.peek() || b.peek();
     if (out.truncated) out.next_marker = out.entries.back().info.key;
-    out.from_index = a.from_index() || b.from_index();
+    out.from_index = a.from_index() && b.from_index();
+    out.partly_from_index = a.from_index() != b.from_index();
     out.degraded = a.degraded() || b.degraded();
     return out;
 }

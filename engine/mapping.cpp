@@ -8,6 +8,8 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include "storage/file_store.h"   // file_store_dir
+
 namespace cc {
 
 namespace {
@@ -94,6 +96,11 @@ Mapping Mapping::parse(std::string_view json) {
         e.container = required_string(obj, i, "container");
         e.aws_bucket = required_string(obj, i, "aws_bucket");
         if (auto v = optional_string(obj, i, "aws_endpoint")) e.aws_endpoint = *v;
+        try {
+            file_store_dir(e.aws_endpoint);   // file:///dir: the embedded store; must name an absolute directory
+        } catch (const std::invalid_argument& ex) {
+            entry_fail(i, std::string("\"aws_endpoint\" ") + ex.what());
+        }
         if (auto v = optional_string(obj, i, "aws_identity")) e.aws_identity = *v;
         if (auto v = optional_string(obj, i, "aws_secret")) e.aws_secret = *v;
         if (auto v = optional_string(obj, i, "protocol")) {

@@ -116,6 +116,29 @@ Settings settings_from_ini(const IniFile& ini) {
     read_string(ini, kOwn, "write_policy", s.write_policy);
     if (s.write_policy != "local" && s.write_policy != "write-through" && s.write_policy != "write-back")
         fail(kOwn, "write_policy", "must be local, write-through or write-back: '" + s.write_policy + "'");
+    if (auto v = ini.get(kOwn, "file_store_max_bytes")) {
+        // Bytes, optionally with a binary suffix K, M, G or T (KiB ... TiB); 0 = unlimited.
+        std::string t = *v;
+        std::uint64_t unit = 1;
+        if (!t.empty()) {
+            switch (std::toupper(static_cast<unsigned char>(t.back()))) {
+                case 'K': unit = 1ull << 10; break;
+                case 'M': unit = 1ull << 20; break;
+                case 'G': unit = 1ull << 30; break;
+                case 'T': unit = 1ull << 40; break;
+                default: break;
+            }
+            if (unit != 1) t.pop_back();
+        }
+        std::uint64_t n = 0;
+        const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+        if (t.empty() || ptr != t.data() + t.size() || (ec != std::errc() && ec != std::errc::result_out_of_range))
+            fail(kOwn, "file_store_max_bytes",
+                 "not a number of bytes (digits, optionally followed by K, M, G or T; 0 = unlimited): '" + *v + "'");
+        if (ec == std::errc::result_out_of_range || n > std::numeric_limits<std::uint64_t>::max() / unit)
+            fail(kOwn, "file_store_max_bytes", "too large: '" + *v + "'");
+        s.file_store_max_bytes = n * unit;
+    }
     if (auto v = ini.get(kOwn, "tls_cert_file")) s.tls_cert_file = *v;
     if (auto v = ini.get(kOwn, "tls_key_file")) s.tls_key_file = *v;
     if (s.tls_cert_file.empty() != s.tls_key_file.empty())

@@ -37,6 +37,10 @@ struct Settings {
     std::uint64_t cache_max_object_size = 5ull << 30;   // larger objects are never filled
     int cache_revalidate_after = 300;                    // seconds before a cached copy is checked against on-prem
     std::string write_policy = "local";                  // local | write-through | write-back
+    // Capacity of each embedded file store directory (mapping entries whose
+    // aws_endpoint is file:///dir), in bytes; 0 = unlimited. Clean copies are evicted
+    // least recently used first; copies that exist only locally never are.
+    std::uint64_t file_store_max_bytes = 0;
     // Native HTTPS on bind_port when both are set (PEM files); TLS 1.2+ only.
     std::string tls_cert_file, tls_key_file;
     // Domains for virtual-hosted style ("bucket.<domain>"); empty = path style only.

@@ -414,9 +414,12 @@ void list_objects(OperationContext& ctx, ObjectStore& store) {
     ListPage page = store.list(lr);
     // Where the listing came from: live stores, the presence index, or the index
     // because a store is failing (a degraded answer rather than a 503).
-    ctx.resp.set("x-cc-listing-source", !page.from_index ? "live" : page.degraded ? "index-degraded" : "index");
+    ctx.resp.set("x-cc-listing-source", page.degraded            ? "index-degraded"
+                                        : page.from_index          ? "index"
+                                        : page.partly_from_index   ? "mixed"
+                                                                   : "live");
     if (p.v2 && page.truncated) p.next_continuation_token = base64_encode("cc1:" + page.next_marker);
-    ctx.answered_by = page.from_index ? "index" : "merged";
+    ctx.answered_by = page.from_index ? "index" : page.partly_from_index ? "mixed" : "merged";
     send_xml(ctx.resp, 200, list_objects_xml(p, page));
 }
 

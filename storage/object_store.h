@@ -72,6 +72,9 @@ struct WriteOptions {
     std::string content_md5;          // base64, passed to the backend as a second check
     HeaderList user_meta;             // as in ObjectInfo
     HeaderList headers;               // as in ObjectInfo
+    // An identical copy exists on the remote store (cache fills, delivered
+    // write-through/write-back copies): a store with a capacity limit may evict it.
+    bool clean = false;
 };
 
 struct ListRequest {
@@ -93,6 +96,7 @@ struct ListPage {
     // Where the page came from: the presence index instead of a live listing,
     // and (degraded) because the live store failed while the index was stale.
     bool from_index = false, degraded = false;
+    bool partly_from_index = false;   // a merged page where only one side came from the index
 };
 
 // Multipart uploads (the store's own upload ids are handed to clients as is).

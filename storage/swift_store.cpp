@@ -12,6 +12,7 @@
 #include "common/crypto.h"
 #include "common/timefmt.h"
 #include "common/uri.h"
+#include "storage/byte_range.h"
 #include "storage/s3_store.h"   // object_info_from_headers, add_write_headers
 
 namespace cc {
@@ -103,45 +104,18 @@ void fill_read(ReadResult& r, const std::string& key, const HttpResponse& resp) 
     if (const auto* cr = resp.header("content-range")) r.content_range = *cr;
 }
 
-// Swift ignores Range on HEAD; S3 answers it as the GET would. Applies one
-// "bytes=a-b" / "bytes=a-" / "bytes=-n" range to a 200 HEAD; anything else is ignored, as HTTP allows.
+// Swift ignores Range on HEAD; S3 answers it as the GET would (see byte_range.h).
 void apply_head_range(ReadResult& r, const std::string& range) {
-    if (r.status != ReadResult::Status::Ok || range.rfind("bytes=", 0) != 0) return;
-    std::string spec = range.substr(6);
-    auto dash = spec.find('-');
-    if (dash == std::string::npos || spec.find(',') != std::string::npos) return;
-    auto number = [](const std::string& s, std::uint64_t& out) {
-        if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 19) return false;
-        out = std::strtoull(s.c_str(), nullptr, 10);
-        return true;
-    };
-    const std::uint64_t size = r.info.size;
-    std::uint64_t first = 0, last = 0;
-    const std::string a = spec.substr(0, dash), b = spec.substr(dash + 1);
-    if (a.empty()) {
-        std::uint64_t n;
-        if (!number(b, n)) return;
-        if (n == 0 || size == 0) {
-            r.status = ReadResult::Status::RangeNotSatisfiable;
-            r.content_range = "bytes */" + std::to_string(size);
-            return;
-        }
-        first = n >= size ? 0 : size - n;
-        last = size - 1;
-    } else {
-        if (!number(a, first)) return;
-        if (b.empty()) last = size == 0 ? 0 : size - 1;
-        else if (!number(b, last) || last < first) return;
-        if (first >= size) {
-            r.status = ReadResult::Status::RangeNotSatisfiable;
-            r.content_range = "bytes */" + std::to_string(size);
-            return;
-        }
-        if (last >= size) last = size - 1;
+    if (r.status != ReadResult::Status::Ok) return;
+    const ByteRange br = resolve_range(range, r.info.size);
+    if (br.kind == ByteRange::Kind::Whole) return;
+    r.content_range = br.content_range(r.info.size);
+    if (br.kind == ByteRange::Kind::Unsatisfiable) {
+        r.status = ReadResult::Status::RangeNotSatisfiable;
+        return;
     }
     r.status = ReadResult::Status::Partial;
-    r.content_length = last - first + 1;
-    r.content_range = "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size);
+    r.content_length = br.length();
 }
 
 // Counts what the body source gave away: a request whose body was (partly) sent cannot be retried.

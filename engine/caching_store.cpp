@@ -1,0 +1,140 @@
+#include "engine/caching_store.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+#include "engine/cache_fill.h"
+
+namespace cc {
+namespace {
+
+const std::string* marker_of(const ObjectInfo& info) {
+    for (const auto& [k, v] : info.user_meta)
+        if (k == CachingStore::kMarker) return &v;
+    return nullptr;
+}
+
+void strip_marker(ObjectInfo& info) {
+    auto& m = info.user_meta;
+    m.erase(std::remove_if(m.begin(), m.end(), [](const auto& kv) { return kv.first == CachingStore::kMarker; }),
+            m.end());
+}
+
+}  // namespace
+
+CachingStore::CachingStore(StorePtr merged, StorePtr local, StorePtr remote, CachePolicy policy, std::string id)
+    : merged_(std::move(merged)), local_(std::move(local)), remote_(std::move(remote)), policy_(policy),
+      id_(std::move(id)) {}
+
+bool CachingStore::still_current(const ReadResult& head) {
+    const std::string* marker = marker_of(head.info);
+    if (!marker || std::time(nullptr) - head.info.last_modified < policy_.revalidate_after) return true;
+    try {
+        ReadResult origin = remote_->head(head.info.key, ReadOptions{});
+        if (origin.found() && origin.info.etag == *marker) return true;
+    } catch (const S3Error& e) {
+        // On-prem unreachable: serve the cached copy rather than nothing.
+        log::warning("cannot revalidate cached copy of '", head.info.key, "', serving it: ", e.what());
+        return true;
+    }
+    log::info("cached copy of '", head.info.key, "' is stale (on-prem changed or deleted): dropping it");
+    local_->remove(head.info.key);
+    return false;
+}
+
+ReadResult CachingStore::head(const std::string& key, const ReadOptions& opts) {
+    ReadResult r = merged_->head(key, opts);
+    if (r.found() && r.answered_by == "local" && !still_current(r)) r = remote_->head(key, opts);
+    strip_marker(r.info);
+    return r;
+}
+
+ReadResult CachingStore::get(const std::string& key, const ReadOptions& opts, BodySink& sink) {
+    // Looks at the head before any byte reaches the client. A cached copy due
+    // for revalidation aborts the read (no backend call may run inside a
+    // transfer's callback); it is checked outside and the read retried.
+    struct NeedsCheck {};
+    struct Router : BodySink {
+        BodySink& client;
+        const CachePolicy& policy;
+        bool checked = false;
+        Router(BodySink& c, const CachePolicy& p) : client(c), policy(p) {}
+        void begin(const ReadResult& head) override {
+            if (!checked && head.answered_by == "local" && marker_of(head.info) &&
+                std::time(nullptr) - head.info.last_modified >= policy.revalidate_after)
+                throw NeedsCheck{};
+            ReadResult clean = head;
+            strip_marker(clean.info);
+            client.begin(clean);
+        }
+        void write(const char* d, std::size_t n) override { client.write(d, n); }
+    } router(sink, policy_);
+
+    // With filling, the local copy is tried alone, so that a remote answer is
+    // read once, on the path that can tee it into the local store.
+    ObjectStore& first = policy_.fill ? *local_ : *merged_;
+    for (;;) {
+        try {
+            ReadResult r = first.get(key, opts, router);
+            strip_marker(r.info);
+            if (r.found() || !policy_.fill) return r;
+            break;
+        } catch (const NeedsCheck&) {
+            ReadResult head = local_->head(key, ReadOptions{});
+            if (head.found() && still_current(head)) {
+                router.checked = true;   // serve it; still_current dropped it otherwise
+                continue;
+            }
+            if (!policy_.fill) {
+                ReadResult r = remote_->get(key, opts, router);
+                strip_marker(r.info);
+                return r;
+            }
+            break;
+        }
+    }
+    return get_remote_filling(key, opts, sink);
+}
+
+ReadResult CachingStore::get_remote_filling(const std::string& key, const ReadOptions& opts, BodySink& sink) {
+    struct Tee : BodySink {
+        CachingStore& self;
+        const std::string& key;
+        const ReadOptions& opts;
+        BodySink& client;
+        std::unique_ptr<CacheFill> fill;
+        std::uint64_t expected = 0, offered = 0;
+        Tee(CachingStore& s, const std::string& k, const ReadOptions& o, BodySink& c) : self(s), key(k), opts(o), client(c) {}
+        void begin(const ReadResult& head) override {
+            // Only whole objects fill: a ranged read has partial bytes.
+            if (opts.range.empty() && head.status == ReadResult::Status::Ok &&
+                head.content_length <= self.policy_.max_object_size) {
+                WriteOptions w;
+                w.content_type = head.info.content_type;
+                w.user_meta = head.info.user_meta;
+                w.user_meta.emplace_back(kMarker, head.info.etag);
+                w.headers = head.info.headers;
+                w.clean = true;   // an identical copy exists on-prem: evictable
+                expected = head.content_length;
+                fill = CacheFill::start(*self.local_, self.id_ + "/" + key, key, std::move(w), expected);
+            }
+            client.begin(head);
+        }
+        void write(const char* d, std::size_t n) override {
+            client.write(d, n);                   // the client first: a fill never slows it
+            if (fill) fill->offer(d, n);
+            offered += n;
+        }
+    } tee(*this, key, opts, sink);
+    ReadResult r;
+    try {
+        r = remote_->get(key, opts, tee);
+    } catch (...) {
+        if (tee.fill) tee.fill->finish(false);
+        throw;
+    }
+    if (tee.fill) tee.fill->finish(tee.offered == tee.expected);
+    return r;
+}
+
+}  // namespace cc
