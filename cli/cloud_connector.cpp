@@ -20,54 +20,15 @@
 #include "engine/gateway.h"
 #include "engine/index_refresher.h"
 #include "engine/presence_index.h"
+#include "engine/writeback_journal.h"
+#include "engine/writeback_worker.h"
 #include "engine/ini.h"
 #include "engine/settings.h"
+#include "engine/startup.h"
 #include "engine/state_dir.h"
 #include "frontend/operator_endpoints.h"
 #include "frontend/server.h"
 #include "storage/http_client.h"
-
-namespace {
-
-std::string env(const char* name, const char* fallback = "") {
-    const char* v = std::getenv(name);
-    return v ? v : fallback;
-}
-
-struct Startup {
-    std::string main_config_text;
-    std::string origin;
-    std::unique_ptr<cc::ConfigSource> source;
-};
-
-Startup from_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("--config " + path + ": cannot be read");
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    auto dir = std::filesystem::absolute(path).parent_path().string();
-    return {buf.str(), path, std::make_unique<cc::DirectoryConfigSource>(dir)};
-}
-
-Startup from_bucket() {
-    const std::string bucket = env("CONF_BUCKET");
-    if (bucket.empty()) throw std::runtime_error("CONF_BUCKET: missing (or pass --config PATH to read a local file)");
-    std::string endpoint = env("CONF_ENDPOINT");
-    std::string region = env("AWS_DEFAULT_REGION", env("AWS_REGION", "us-east-1").c_str());
-    if (endpoint.empty()) endpoint = "https://s3.amazonaws.com";
-    while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-    const std::string name = env("CONF_NAME", "cloud-connector.conf");
-    const auto slash = name.rfind('/');
-    const std::string prefix = slash == std::string::npos ? "" : name.substr(0, slash + 1);
-
-    cc::S3Location where{endpoint, bucket, region, "config", {}};
-    auto store = std::make_shared<cc::S3Store>(where, cc::credentials_from_environment());
-    auto source = std::make_unique<cc::BucketConfigSource>(store, prefix, endpoint + "/" + bucket);
-    auto main_config = source->fetch(name.substr(prefix.size()), "");
-    return {main_config->content, source->describe(name.substr(prefix.size())), std::move(source)};
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{
@@ -111,9 +72,11 @@ int main(int argc, char** argv) {
     std::unique_ptr<cc::Server> server;
     std::unique_ptr<cc::PresenceIndex> index;
     std::unique_ptr<cc::IndexRefresher> refresher;
+    std::unique_ptr<cc::WritebackJournal> journal;
+    std::unique_ptr<cc::WritebackWorker> writeback;
     try {
-        Startup start = config_path.empty() ? from_bucket() : from_file(config_path);
-        cc::Settings settings = cc::settings_from_ini(cc::IniFile::parse(start.main_config_text, start.origin));
+        cc::Startup start = cc::load_startup(config_path);
+        cc::Settings settings = start.settings;
         cc::log::set_level(cc::log::parse_level(settings.log_level));
         gateway = std::make_unique<cc::Gateway>(settings, std::move(start.source));
         gateway->load();
@@ -125,6 +88,9 @@ int main(int argc, char** argv) {
         }
         state = std::make_unique<cc::StateDir>(settings.state_dir);
         index = std::make_unique<cc::PresenceIndex>(state->db());
+        journal = std::make_unique<cc::WritebackJournal>(state->db());
+        writeback = std::make_unique<cc::WritebackWorker>(*gateway, *journal);
+        gateway->set_writeback(journal.get(), [w = writeback.get()] { w->wake(); });
         gateway->set_index(index.get(), cc::IndexPolicy{settings.listing == "index"  ? cc::ListingMode::Index
                                                         : settings.listing == "live" ? cc::ListingMode::Live
                                                                                      : cc::ListingMode::Auto,
@@ -136,6 +102,7 @@ int main(int argc, char** argv) {
         refresher = std::make_unique<cc::IndexRefresher>(*gateway, *index, settings.index_refresh_interval);
         gateway->on_reload([r = refresher.get()] { r->wake(); });
         refresher->start();
+        writeback->start();   // delivers whatever was pending before a restart, too
     } catch (const Poco::Exception& e) {
         std::fprintf(stderr, "cloud-connector: %s\n", e.displayText().c_str());
         return 1;
@@ -158,6 +125,7 @@ int main(int argc, char** argv) {
         server->stop(grace);
         gateway->stop();
         if (refresher) refresher->stop();
+        if (writeback) writeback->stop();   // pending deliveries stay in the journal for the next start
         std::fflush(stderr);
         std::_Exit(0);   // idle keep-alive threads are not worth waiting for
     }

@@ -28,6 +28,8 @@ constexpr Family kFamilies[] = {
     {"cc_open_connections", "gauge", "Client connections currently open", true},
     {"cc_config_reloads_total", "counter", "User database / mapping versions swapped in", true},
     {"cc_config_reload_failures_total", "counter", "Reloads that found a broken new version", true},
+    {"cc_writeback_queue_depth", "gauge", "Objects waiting for write-back delivery", true},
+    {"cc_writeback_oldest_age_seconds", "gauge", "Age of the oldest write-back still waiting", true},
     {"cc_cache_fills_total", "counter", "Cache fills by result (stored, abandoned)"},
     {"cc_index_degraded_listings_total", "counter", "Listings served from a stale index because a store failed"},
     {"cc_index_staleness_seconds", "gauge", "Age of the last completed index refresh, as of the last refresh round"},

@@ -9,6 +9,7 @@
 #include "engine/layout.h"
 #include "engine/layout_store.h"
 #include "engine/merged_store.h"
+#include "engine/write_policy_store.h"
 #include "storage/file_store.h"
 #include "storage/s3_store.h"
 #include "storage/swift_store.h"
@@ -185,6 +186,14 @@ BucketRoute Gateway::open_bucket(const User& user, const std::string& bucket) co
         remote = std::make_shared<IndexedStore>(remote, *index_, index_policy_, Side::Remote, user.account, bucket);
     }
     StorePtr merged = std::make_shared<MergedStore>(local, remote);
+    const WritePolicy writes = parse_write_policy(route.entry->cc_write_policy.value_or(settings_.write_policy));
+    if (writes != WritePolicy::Local) {
+        PendingUpload writer;
+        writer.account = user.account;
+        writer.container = bucket;
+        writer.access_key = user.access_key;
+        merged = std::make_shared<WritePolicyStore>(merged, local, remote, writes, journal_, writer, wake_writeback_);
+    }
     const CachePolicy cache{route.entry->cc_cache_on_read.value_or(settings_.cache_on_read),
                             settings_.cache_max_object_size, settings_.cache_revalidate_after};
     merged = std::make_shared<CachingStore>(merged, local, remote, cache, user.account + "/" + bucket);

@@ -15,6 +15,7 @@
 #include "engine/config_source.h"
 #include "engine/indexed_store.h"
 #include "engine/presence_index.h"
+#include "engine/writeback_journal.h"
 #include "engine/mapping.h"
 #include "engine/settings.h"
 #include "engine/users.h"
@@ -55,6 +56,11 @@ public:
         index_ = index;
         index_policy_ = policy;
     }
+    // With a journal, write-back mappings record their pending deliveries in it.
+    void set_writeback(WritebackJournal* journal, std::function<void()> wake) {
+        journal_ = journal;
+        wake_writeback_ = std::move(wake);
+    }
     // Called after every reload that swapped in a new snapshot.
     void on_reload(std::function<void()> callback) { on_reload_ = std::move(callback); }
     const Settings& settings() const { return settings_; }
@@ -76,6 +82,8 @@ private:
     PresenceIndex* index_ = nullptr;
     IndexPolicy index_policy_;
     std::function<void()> on_reload_;
+    WritebackJournal* journal_ = nullptr;
+    std::function<void()> wake_writeback_;
     mutable std::mutex snapshot_mutex_;
     std::shared_ptr<const ConfigSnapshot> snapshot_;
 

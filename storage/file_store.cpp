@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <rocksdb/db.h>
-#include <rocksdb/env.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
@@ -13,6 +12,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -834,14 +834,31 @@ void FileBackend::abort(const std::string& name, const std::string& id) {
 
 namespace {
 
+// Never destroyed: the databases are closed by an exit handler registered
+// after the first one was opened, so it runs before the destructors of the
+// statics RocksDB builds while opening one (C++ runs exit handlers and static
+// destructors in the reverse order of their registration).
+std::mutex& registry_mutex() {
+    static auto* mu = new std::mutex;
+    return *mu;
+}
+std::map<std::string, std::shared_ptr<FileBackend>>& registry() {   // as configured and canonical
+    static auto* by_path = new std::map<std::string, std::shared_ptr<FileBackend>>;
+    return *by_path;
+}
+
+void close_all_backends() {
+    std::map<std::string, std::shared_ptr<FileBackend>> open;
+    {
+        std::lock_guard lock(registry_mutex());
+        open.swap(registry());
+    }
+    open.clear();   // closes every database no request still holds
+}
+
 std::shared_ptr<FileBackend> backend_for(const std::string& dir) {
-    // RocksDB's default environment first, so that it outlives the databases
-    // closed when the registry is destroyed at exit.
-    static rocksdb::Env* const env = rocksdb::Env::Default();
-    (void)env;
-    static std::mutex mu;
-    static std::map<std::string, std::shared_ptr<FileBackend>> by_path;   // as configured and canonical
-    std::lock_guard lock(mu);
+    std::lock_guard lock(registry_mutex());
+    auto& by_path = registry();
     if (auto it = by_path.find(dir); it != by_path.end()) return it->second;
     std::error_code ec;
     fs::create_directories(dir, ec);
@@ -851,6 +868,8 @@ std::shared_ptr<FileBackend> backend_for(const std::string& dir) {
     std::shared_ptr<FileBackend> b;
     if (auto it = by_path.find(canonical); it != by_path.end()) b = it->second;
     else b = std::make_shared<FileBackend>(canonical);
+    static const bool registered = (std::atexit(close_all_backends), true);
+    (void)registered;
     by_path[canonical] = b;
     by_path[dir] = b;
     return b;

@@ -1,0 +1,34 @@
+// Delivers the write-back journal: every second (or when woken by a write),
+// takes the records that are due, copies each object's current local version
+// to the on-prem store with the writer's credentials, and clears the record,
+// or records the failure and backs off. Survives restarts: the journal is in
+// RocksDB and the worker starts with whatever is pending.
+#pragma once
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "engine/gateway.h"
+#include "engine/writeback_journal.h"
+
+namespace cc {
+
+class WritebackWorker {
+public:
+    WritebackWorker(Gateway& gateway, WritebackJournal& journal);
+    ~WritebackWorker();
+    void start();
+    void stop();
+    void wake();
+    std::size_t deliver_due();   // one round on the calling thread; returns how many were delivered
+
+private:
+    Gateway& gateway_;
+    WritebackJournal& journal_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool stopping_ = false, woken_ = false;
+    std::thread thread_;
+};
+
+}  // namespace cc
