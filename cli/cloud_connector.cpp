@@ -99,9 +99,12 @@ int main(int argc, char** argv) {
         server->start();
         gateway->start_reloading();
         // The first refresh round runs in the background: listings are live until it completes.
-        refresher = std::make_unique<cc::IndexRefresher>(*gateway, *index, settings.index_refresh_interval);
-        gateway->on_reload([r = refresher.get()] { r->wake(); });
-        refresher->start();
+        // With listing = live the index is never read: no refresh load on the stores.
+        if (settings.listing != "live") {
+            refresher = std::make_unique<cc::IndexRefresher>(*gateway, *index, settings.index_refresh_interval);
+            gateway->on_reload([r = refresher.get()] { r->wake(); });
+            refresher->start();
+        }
         writeback->start();   // delivers whatever was pending before a restart, too
     } catch (const Poco::Exception& e) {
         std::fprintf(stderr, "cloud-connector: %s\n", e.displayText().c_str());
