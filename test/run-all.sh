@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds, starts the two loopback
-# Swift clusters (on-prem :8080, cloud store :8090), runs ctest (unit tests and
-# the end-to-end suite against the real binary), and stops the clusters.
+# Swift clusters (on-prem :8080, cloud store :8090; CC_REMOTE_PORT / CC_LOCAL_PORT
+# and CC_BACKENDS_DIR move them), runs ctest (unit tests, manifest checks and the
+# end-to-end suite against the real binary), and stops the clusters.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash packaging/install-deps.sh
@@ -13,7 +14,8 @@ cleanup() {
     bash test/backends/swift-cluster.sh stop local || true
 }
 trap cleanup EXIT
-bash test/backends/swift-cluster.sh start remote 8080
-bash test/backends/swift-cluster.sh start local 8090
+export CC_REMOTE_PORT=${CC_REMOTE_PORT:-8080} CC_LOCAL_PORT=${CC_LOCAL_PORT:-8090}
+bash test/backends/swift-cluster.sh start remote "$CC_REMOTE_PORT"
+bash test/backends/swift-cluster.sh start local "$CC_LOCAL_PORT"
 export CC_BACKENDS_RUNNING=1
 ctest --test-dir "${CC_BUILD_DIR:-build}" --output-on-failure "$@"
