@@ -15,7 +15,7 @@ import requests
 
 from auth_helpers import (CredentialEndpoint, RecordingProxy, check_error, clean_env, client_error_code, poll,
                           sha256, signed)
-from conftest import LOCAL_BUCKET, LOCAL_PORT, LOCAL_URL, USERS, mapping_entries, s3_client
+from conftest import LOCAL_BUCKET, LOCAL_PORT, LOCAL_URL, REMOTE_URL, USERS, mapping_entries, s3_client
 
 RUN_TIMEOUT = 30   # a process that should exit at once; only a guard against hangs
 
@@ -106,7 +106,7 @@ def test_config_file_swift_proxy_keys_and_relative_names(make_connector, local, 
 [DEFAULT]
 bind_ip = 127.0.0.1
 bind_port = {c.port}
-swift_baseurl = {"http://127.0.0.1:8080"}
+swift_baseurl = {REMOTE_URL}
 log_level = DEBUG
 workers = 4
 user = swift
