@@ -10,6 +10,7 @@ BUILD=(g++ cmake ninja-build pkg-config
        libpoco-dev libcurl4-openssl-dev librocksdb-dev libtbb-dev libcli11-dev doctest-dev libssl-dev)
 TEST=(swift swift-proxy swift-account swift-container swift-object memcached python3-swiftclient
       python3-boto3 python3-pytest python3-requests awscli s3cmd rclone attr curl procps openssl
+      rocksdb-tools   # ldb: test_file_store.py reads the file store's metadata with it
       python3-yaml docker-compose)   # the last two: packaging/check-manifests.sh
 
 pkgs=("${BUILD[@]}")

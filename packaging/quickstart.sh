@@ -1,41 +1,59 @@
 #!/usr/bin/env bash
 # The main job on real input, from nothing: installs what is missing, builds,
-# starts a throwaway on-prem Swift cluster and a cloud-side S3 store (a second
-# Swift cluster's s3api), starts cloud-connector between them and shows an
-# aws-cli round trip through it: put, get, and the merged listing.
+# starts a throwaway on-prem Swift cluster, starts cloud-connector in front of
+# it and shows an aws-cli round trip through it: put, get, and the merged
+# listing. The connector's local copies live in its embedded file store
+# (file://$DEMO/local-store, a directory standing for the persistent volume),
+# so the on-prem cluster is the only thing outside it.
 #   quickstart.sh          run the demo and leave it running
-#   quickstart.sh stop     stop the connector and both clusters
+#   quickstart.sh stop     stop the connector and the cluster(s)
+# Knobs: CC_DEMO_DIR (default /tmp/cc-demo), CC_PORT (8300), CC_BUILD_DIR (build),
+#   CC_DEMO_LOCAL=swift    the two-cluster demo: the local copies go to a second
+#                          Swift cluster's S3 API (a cloud bucket) instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CC_BACKENDS_DIR=${CC_DEMO_DIR:-/tmp/cc-demo}
 DEMO=$CC_BACKENDS_DIR
 ONPREM_PORT=8180 CLOUD_PORT=8190 CC_PORT=${CC_PORT:-8300}
+LOCAL_KIND=${CC_DEMO_LOCAL:-file}
+export CC_BUILD_DIR=${CC_BUILD_DIR:-build}
+BIN=$(cd "$ROOT" && realpath -m "$CC_BUILD_DIR")/cloud-connector
 
 stop() {
     [[ -f $DEMO/connector.pid ]] && kill "$(cat "$DEMO/connector.pid")" 2>/dev/null || true
     rm -f "$DEMO/connector.pid"
     bash test/backends/swift-cluster.sh stop onprem || true
-    bash test/backends/swift-cluster.sh stop cloud || true
+    [[ -d $DEMO/cloud ]] && { bash test/backends/swift-cluster.sh stop cloud || true; }
+    return 0
 }
 if [[ "${1:-}" == "stop" ]]; then stop; exit 0; fi
+[[ $LOCAL_KIND == file || $LOCAL_KIND == swift ]] || { echo "CC_DEMO_LOCAL must be file or swift" >&2; exit 2; }
 
 bash packaging/install-deps.sh
 bash packaging/build.sh
 mkdir -p "$DEMO/conf"
 bash test/backends/swift-cluster.sh start onprem $ONPREM_PORT
-bash test/backends/swift-cluster.sh start cloud $CLOUD_PORT
+[[ $LOCAL_KIND == swift ]] && bash test/backends/swift-cluster.sh start cloud $CLOUD_PORT
 
 export AWS_ACCESS_KEY_ID=test:tester AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
 export AWS_CONFIG_FILE=$DEMO/aws-config
 printf '[default]\ns3 =\n  addressing_style = path\n' > "$AWS_CONFIG_FILE"
 aws() { command aws --endpoint-url "$ENDPOINT" "$@"; }
 
-# The on-prem cluster holds container "demo" with one object; the cloud store has the bucket for local copies.
+# The on-prem cluster holds container "demo" with one object.
 ENDPOINT=http://127.0.0.1:$ONPREM_PORT aws s3api create-bucket --bucket demo >/dev/null 2>&1 || true
 echo "this object lives on-prem" > "$DEMO/onprem.txt"
 ENDPOINT=http://127.0.0.1:$ONPREM_PORT aws s3 cp "$DEMO/onprem.txt" s3://demo/reports/onprem.txt >/dev/null
-ENDPOINT=http://127.0.0.1:$CLOUD_PORT aws s3api create-bucket --bucket cloud-data >/dev/null 2>&1 || true
+
+if [[ $LOCAL_KIND == file ]]; then
+    # The embedded store: a directory; aws_bucket names a namespace inside it, no credentials.
+    LOCAL_ENTRY="\"aws_bucket\": \"cloud-data\", \"aws_endpoint\": \"file://$DEMO/local-store\""
+else
+    ENDPOINT=http://127.0.0.1:$CLOUD_PORT aws s3api create-bucket --bucket cloud-data >/dev/null 2>&1 || true
+    LOCAL_ENTRY="\"aws_bucket\": \"cloud-data\", \"aws_endpoint\": \"http://127.0.0.1:$CLOUD_PORT\",
+  \"aws_identity\": \"test:tester\", \"aws_secret\": \"testing\", \"protocol\": \"s3\""
+fi
 
 cat > "$DEMO/conf/cloud-connector.conf" <<CONF
 [DEFAULT]
@@ -53,18 +71,18 @@ s3_passwd_json = s3-passwd.json
 [cloud-connector]
 state_dir = $DEMO/state
 reload_interval = 5
+# Capacity of the embedded file store (0 = unlimited); only copies that are also on-prem are ever evicted.
+file_store_max_bytes = 1G
 CONF
 cat > "$DEMO/conf/s3-passwd.json" <<'JSON'
 [{"access_key": "test:tester", "secret_key": "testing", "account": "AUTH_test"}]
 JSON
 cat > "$DEMO/conf/sync-config.json" <<JSON
-{"containers": [{"account": "AUTH_test", "container": "demo", "aws_bucket": "cloud-data",
-  "aws_endpoint": "http://127.0.0.1:$CLOUD_PORT", "aws_identity": "test:tester", "aws_secret": "testing",
-  "protocol": "s3"}]}
+{"containers": [{"account": "AUTH_test", "container": "demo", $LOCAL_ENTRY}]}
 JSON
 
 [[ -f $DEMO/connector.pid ]] && kill "$(cat "$DEMO/connector.pid")" 2>/dev/null && sleep 0.5 || true
-"$ROOT/build/cloud-connector" --config "$DEMO/conf/cloud-connector.conf" >"$DEMO/connector.log" 2>&1 &
+"$BIN" --config "$DEMO/conf/cloud-connector.conf" >"$DEMO/connector.log" 2>&1 &
 echo $! > "$DEMO/connector.pid"
 for _ in $(seq 100); do
     curl -s -o /dev/null "http://127.0.0.1:$CC_PORT/" && break
@@ -81,8 +99,15 @@ aws s3 cp s3://demo/reports/cloud.txt -
 aws s3 cp s3://demo/reports/onprem.txt -
 aws s3 ls s3://demo/reports/
 set +x
-echo "== where the new object landed in the cloud store (1space layout):"
-ENDPOINT=http://127.0.0.1:$CLOUD_PORT aws s3 ls --recursive s3://cloud-data/ | grep reports/cloud.txt
+if [[ $LOCAL_KIND == file ]]; then
+    echo "== where the new object landed: the embedded file store $DEMO/local-store"
+    echo "   (data files named by hash under objects/, metadata in RocksDB under meta/):"
+    find "$DEMO/local-store/objects" -type f -printf '   %P  %s bytes\n'
+    grep -rl "hello from the cloud side" "$DEMO/local-store/objects" >/dev/null
+else
+    echo "== where the new object landed in the cloud store (1space layout):"
+    ENDPOINT=http://127.0.0.1:$CLOUD_PORT aws s3 ls --recursive s3://cloud-data/ | grep reports/cloud.txt
+fi
 echo "== the on-prem container is untouched:"
 ENDPOINT=http://127.0.0.1:$ONPREM_PORT aws s3 ls s3://demo/reports/
 echo "== running. Try: AWS_ACCESS_KEY_ID=test:tester AWS_SECRET_ACCESS_KEY=testing aws --endpoint-url $ENDPOINT s3 ls s3://demo/"

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <rocksdb/db.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -12,6 +13,8 @@
 #include <set>
 
 #include "common/crypto.h"
+#include "engine/mapping.h"
+#include "engine/settings.h"
 #include "storage/file_store.h"
 
 using namespace cc;
@@ -180,6 +183,13 @@ TEST_CASE("file store: put, get, head, ranges, delete, with data and metadata on
     REQUIRE(files.size() == 1);
     CHECK(read_file(files[0]) == "v2");
     CHECK(s.usage().used_bytes == 2);
+
+    // An empty object.
+    CHECK(put(s, "empty", "") == quoted_md5(""));
+    CHECK(get(s, "empty").head.status == ReadResult::Status::Ok);
+    CHECK(get(s, "empty").body.empty());
+    CHECK(get(s, "empty", "bytes=0-").head.status == ReadResult::Status::RangeNotSatisfiable);
+    s.remove("empty");
 
     s.remove("dir/obj");
     s.remove("dir/obj");   // idempotent
@@ -435,4 +445,29 @@ TEST_CASE("file store: file URLs") {
     CHECK_THROWS_AS(file_store_dir("file://relative/dir"), std::invalid_argument);
     CHECK_THROWS_AS(file_store_dir("file://"), std::invalid_argument);
     CHECK_THROWS_AS(file_store_dir("file:///a%zz"), std::invalid_argument);
+}
+
+TEST_CASE("file store: file_store_max_bytes and file URLs in the mapping are validated") {
+    auto max_of = [](const std::string& value) {
+        return settings_from_ini(IniFile::parse("[DEFAULT]\nswift_baseurl = http://h:1\n[cloud-connector]\n"
+                                                "file_store_max_bytes = " + value + "\n", "t.conf"))
+            .file_store_max_bytes;
+    };
+    CHECK(settings_from_ini(IniFile::parse("[DEFAULT]\nswift_baseurl = http://h:1\n", "t.conf")).file_store_max_bytes == 0);
+    CHECK(max_of("0") == 0);
+    CHECK(max_of("3145728") == 3145728);
+    CHECK(max_of("3M") == 3ull << 20);
+    CHECK(max_of("2g") == 2ull << 30);
+    CHECK(max_of("1T") == 1ull << 40);
+    for (const char* bad : {"lots", "-1", "+5", "3MB", "1.5G", "M", "99999999999999999999", "20000000T"}) {
+        CHECK_THROWS_WITH_AS(max_of(bad), doctest::Contains("[cloud-connector] file_store_max_bytes"),
+                             std::runtime_error);
+    }
+    auto mapping = [](const std::string& endpoint) {
+        return Mapping::parse(R"({"containers": [{"account": "A", "container": "c", "aws_bucket": "b",
+                                 "aws_endpoint": ")" + endpoint + R"("}]})");
+    };
+    CHECK(mapping("file:///srv/store").entries()[0].aws_endpoint == "file:///srv/store");
+    CHECK_THROWS_WITH_AS(mapping("file://srv/store"), doctest::Contains("mapping entry 0: \"aws_endpoint\""),
+                         std::runtime_error);
 }
