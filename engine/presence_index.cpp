@@ -96,9 +96,15 @@ PresenceIndex::PresenceIndex(rocksdb::DB& db) : db_(db) {}
 
 void PresenceIndex::put(Side side, const std::string& account, const std::string& container, const ObjectInfo& info,
                         std::uint64_t pass) {
-    if (pass == 0) pass = state(account, container).of(side).pass;   // an own write counts as seen by the current pass
-    check(db_.Put(rocksdb::WriteOptions(), object_prefix(side, account, container) + info.key, encode_object(info, pass)),
-          "write");
+    std::string state_value;
+    const auto found = db_.Get(rocksdb::ReadOptions(), state_key(account, container), &state_value);
+    if (pass == 0 && found.ok()) pass = decode_state(state_value).of(side).pass;   // seen by the current pass
+    rocksdb::WriteBatch batch;
+    batch.Put(object_prefix(side, account, container) + info.key, encode_object(info, pass));
+    // The first object of a container (an own write before any refresh, or a "/*"
+    // container the on-prem cluster does not list yet) makes it known to stats and refreshes.
+    if (found.IsNotFound()) batch.Put(state_key(account, container), encode_state(ContainerState{}));
+    check(db_.Write(rocksdb::WriteOptions(), &batch), "write");
 }
 
 void PresenceIndex::remove(Side side, const std::string& account, const std::string& container, const std::string& key) {
