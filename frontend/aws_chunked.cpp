@@ -4,6 +4,7 @@
 #include <Poco/String.h>
 
 #include <cstdlib>
+#include <string_view>
 
 #include "common/s3error.h"
 #include "common/sigv4.h"
@@ -126,6 +127,16 @@ void AwsChunkDecoder::finish() {
         auto colon = line.find(':');
         if (colon == std::string::npos) throw bad_framing("bad trailer line");
         trailers_[Poco::toLower(Poco::trim(line.substr(0, colon)))] = Poco::trim(line.substr(colon + 1));
+    }
+    // The transport's own end: with Transfer-Encoding: chunked (SDKs streaming a
+    // body, e.g. the JS SDK v3) HTTP's last chunk is still unread here and would
+    // be parsed as the next request on a kept-alive connection.
+    try {
+        char rest[256];
+        while (in_.read(rest, sizeof rest) || in_.gcount() > 0)
+            if (std::string_view(rest, static_cast<std::size_t>(in_.gcount())).find_first_not_of("\r\n") != std::string_view::npos)
+                throw bad_framing("data after the final chunk's trailers");
+    } catch (const Poco::Exception&) {
     }
     finished_ = true;
 }

@@ -264,7 +264,7 @@ BodySpec checked_body(OperationContext& ctx, std::uint64_t max_size) {
         throw S3Error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (" +
                                                  std::to_string(max_size) + " bytes)");
     spec.md5 = checked_content_md5(req);
-    for (const char* alg : {"crc32", "crc32c", "sha1", "sha256"}) {
+    for (const char* alg : {"crc32", "crc32c", "crc64nvme", "sha1", "sha256"}) {
         const std::string header = std::string("x-amz-checksum-") + alg;
         if (req.has_header(header)) {
             spec.checksum_algorithm = alg;

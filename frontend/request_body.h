@@ -21,7 +21,7 @@ struct BodySpec {
     std::uint64_t length = 0;          // the object's (decoded) size
     std::string md5;                   // raw Content-MD5, or empty
     std::string sha256;                // hex x-amz-content-sha256 of the whole body, or empty
-    std::string checksum_algorithm;    // crc32|crc32c|sha1|sha256, or empty
+    std::string checksum_algorithm;    // crc32|crc32c|crc64nvme|sha1|sha256, or empty
     std::string checksum_value;        // base64 from the header; empty when it comes as a trailer
     bool aws_chunked = false;          // the body is aws-chunked framed
     std::optional<ChunkSigner> signer; // chunk signatures to verify (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)

@@ -12,6 +12,9 @@ TEST=(swift swift-proxy swift-account swift-container swift-object memcached pyt
       python3-boto3 python3-pytest python3-requests awscli s3cmd rclone attr curl procps openssl
       rocksdb-tools   # ldb: test_file_store.py reads the file store's metadata with it
       python3-yaml docker-compose)   # the last two: packaging/check-manifests.sh
+# test/integration/test_sdks.py: the JS SDK v3 (npm comes with the machine's Node.js: Debian's
+# npm package conflicts with it) and the Go SDK v1, built offline from Debian's packages.
+TEST+=(nodejs golang-go golang-github-aws-aws-sdk-go-dev)
 
 pkgs=("${BUILD[@]}")
 [[ "${1:-}" == "--build" ]] || pkgs+=("${TEST[@]}")
