@@ -143,8 +143,8 @@ void upload_part(OperationContext& ctx, ObjectStore& store) {
     req.body_consumed = true;
     ctx.bytes_in = spec.length;
     ctx.answered_by = "local";
-    if (etag.empty()) etag = "\"" + to_hex(body.md5_raw()) + "\"";
-    ctx.resp.set("ETag", etag);
+    if (etag.empty() && !body.md5_raw().empty()) etag = "\"" + to_hex(body.md5_raw()) + "\"";
+    if (!etag.empty()) ctx.resp.set("ETag", etag);
     ctx.resp.setContentLength(0);
     ctx.resp.send();
 }

@@ -1,5 +1,7 @@
 #include "frontend/operations.h"
 
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
 
@@ -82,15 +84,32 @@ public:
         resp.setContentLength64(static_cast<Poco::Int64>(head.content_length));
         ctx_.answered_by = head.answered_by;
         out_ = &resp.send();
+        // Poco's response stream writes in 4 KiB pieces (one send() each); the body
+        // goes straight to the socket in the backend's chunks instead, after the
+        // headers have been flushed. The Content-Length framing is unchanged.
+        if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(ctx_.req.http)) {
+            out_->flush();
+            if (!*out_) throw std::runtime_error("client connection closed before the download");
+            socket_ = &impl->socket();
+        }
     }
     void write(const char* data, std::size_t len) override {
-        out_->write(data, static_cast<std::streamsize>(len));
-        if (!*out_) throw std::runtime_error("client connection closed during the download");
+        if (socket_) {
+            for (std::size_t done = 0; done < len;) {
+                const int n = socket_->sendBytes(data + done, static_cast<int>(std::min<std::size_t>(len - done, 1 << 30)));
+                if (n <= 0) throw std::runtime_error("client connection closed during the download");
+                done += static_cast<std::size_t>(n);
+            }
+        } else {
+            out_->write(data, static_cast<std::streamsize>(len));
+            if (!*out_) throw std::runtime_error("client connection closed during the download");
+        }
         ctx_.bytes_out += len;
     }
 private:
     OperationContext& ctx_;
     std::ostream* out_ = nullptr;
+    Poco::Net::StreamSocket* socket_ = nullptr;
 };
 
 // The non-streamed outcomes of a GET or HEAD.
@@ -296,8 +315,8 @@ void put_object(OperationContext& ctx, ObjectStore& store) {
     req.body_consumed = true;
     ctx.bytes_in = length;
     ctx.answered_by = "local";
-    if (etag.empty()) etag = "\"" + to_hex(body.md5_raw()) + "\"";
-    ctx.resp.set("ETag", etag);
+    if (etag.empty() && !body.md5_raw().empty()) etag = "\"" + to_hex(body.md5_raw()) + "\"";
+    if (!etag.empty()) ctx.resp.set("ETag", etag);
     ctx.resp.setContentLength(0);
     ctx.resp.send();
 }

@@ -9,6 +9,9 @@
 namespace cc {
 
 RequestBody::RequestBody(std::istream& in, BodySpec spec) : in_(in), spec_(std::move(spec)) {
+    // MD5 only when the client declared one: the store computes the ETag anyway,
+    // and hashing every byte twice is most of a large upload's CPU.
+    if (!spec_.md5.empty()) md5_.emplace("md5");
     if (!spec_.sha256.empty()) sha256_.emplace("sha256");
     if (!spec_.checksum_algorithm.empty()) checksum_ = Checksum::make(spec_.checksum_algorithm);
     if (spec_.aws_chunked) chunks_ = std::make_unique<AwsChunkDecoder>(in_, spec_.signer ? &*spec_.signer : nullptr);
@@ -40,7 +43,7 @@ std::size_t RequestBody::read(char* buf, std::size_t len) {
                       "You did not provide the number of bytes specified by the " +
                           std::string(chunks_ ? "x-amz-decoded-content-length" : "Content-Length") +
                           " HTTP header (got " + std::to_string(done_) + " of " + std::to_string(spec_.length) + ")");
-    md5_.update(buf, got);
+    if (md5_) md5_->update(buf, got);
     if (sha256_) sha256_->update(buf, got);
     if (checksum_) checksum_->update(buf, got);
     done_ += got;
@@ -50,7 +53,7 @@ std::size_t RequestBody::read(char* buf, std::size_t len) {
 
 void RequestBody::verify() {
     if (chunks_) chunks_->finish();   // final chunk signature and trailers
-    md5_result_ = md5_.finish();
+    if (md5_) md5_result_ = md5_->finish();
     if (!spec_.md5.empty() && !constant_time_equal(md5_result_, spec_.md5))
         throw S3Error(400, "BadDigest", "The Content-MD5 you specified did not match what we received.");
     if (sha256_) {

@@ -35,7 +35,8 @@ public:
     std::size_t read(char* buf, std::size_t len) override;
     std::uint64_t length() const override { return spec_.length; }
     bool complete() const { return verified_; }
-    std::string md5_raw() const { return md5_result_; }   // after complete()
+    // After complete(), and only when the client sent Content-MD5 (else empty).
+    std::string md5_raw() const { return md5_result_; }
 
 private:
     void verify();
@@ -43,7 +44,7 @@ private:
     BodySpec spec_;
     std::uint64_t done_ = 0;
     bool verified_ = false;
-    Digest md5_{"md5"};
+    std::optional<Digest> md5_;
     std::optional<Digest> sha256_;
     std::unique_ptr<Checksum> checksum_;
     std::unique_ptr<AwsChunkDecoder> chunks_;
