@@ -8,10 +8,18 @@ cd "$(dirname "$0")/.."
 bash packaging/install-deps.sh
 bash packaging/build.sh
 
-export CC_BACKENDS_DIR=${CC_BACKENDS_DIR:-/tmp/cc-backends}
+# Fresh clusters for every run (no data left over from earlier runs or benchmarks),
+# unless CC_BACKENDS_DIR names clusters to reuse.
+fresh=""
+if [[ -z ${CC_BACKENDS_DIR:-} ]]; then
+    CC_BACKENDS_DIR=$(mktemp -d /tmp/cc-backends-run.XXXXXX)
+    fresh=$CC_BACKENDS_DIR
+fi
+export CC_BACKENDS_DIR
 cleanup() {
     bash test/backends/swift-cluster.sh stop remote || true
     bash test/backends/swift-cluster.sh stop local || true
+    [[ -n $fresh ]] && rm -rf "$fresh"
 }
 trap cleanup EXIT
 export CC_REMOTE_PORT=${CC_REMOTE_PORT:-8080} CC_LOCAL_PORT=${CC_LOCAL_PORT:-8090}
