@@ -79,8 +79,8 @@ int main(int argc, char** argv) {
         cc::Settings settings = start.settings;
         cc::log::set_level(cc::log::parse_level(settings.log_level));
         gateway = std::make_unique<cc::Gateway>(settings, std::move(start.source));
-        gateway->load();
         if (check_only) {
+            gateway->load();
             // Validate without opening the state database: a running instance holds its lock.
             cc::StateDir::check_writable(settings.state_dir);
             std::printf("configuration OK: %s\n", start.origin.c_str());
@@ -95,8 +95,13 @@ int main(int argc, char** argv) {
                                                         : settings.listing == "live" ? cc::ListingMode::Live
                                                                                      : cc::ListingMode::Auto,
                                                         settings.index_max_staleness});
+        // Listen first, so probes see the start-up: /healthcheck answers, /readyz says
+        // 503 "starting" and S3 requests get 503 until users and mapping are loaded.
         server = std::make_unique<cc::Server>(*gateway);
         server->start();
+        gateway->load();
+        cc::set_readiness(cc::Readiness::Ready);
+        cc::log::info("ready");
         gateway->start_reloading();
         // The first refresh round runs in the background: listings are live until it completes.
         // With listing = live the index is never read: no refresh load on the stores.

@@ -85,6 +85,8 @@ void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServer
     try {
         req = parse_request(http, id, gateway_.settings().storage_domains);  // 1. parse
         auto snapshot = gateway_.snapshot();
+        if (!snapshot)
+            throw unavailable("cloud-connector is starting: the user database and mapping are not loaded yet");
         who = authenticate(*req, snapshot->users, gateway_.settings(), std::time(nullptr));   // 2. authenticate
         op = classify(*req);                                                         // 3. which operation
         auto open_other = [&](const std::string& bucket) { return gateway_.open_bucket(who->user, bucket).store; };

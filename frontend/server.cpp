@@ -212,8 +212,7 @@ void Server::start() {
     }
     pool_ = std::make_unique<Poco::ThreadPool>(2, s.max_threads, 60);
     tcp_ = std::make_unique<Poco::Net::TCPServer>(new S3ConnectionFactory(handler_, params, *registry_), *pool_, socket, params);
-    tcp_->start();
-    set_readiness(Readiness::Ready);
+    tcp_->start();   // readiness stays "starting" until the caller has loaded everything
     log::info("listening on ", socket.address().toString(), s.tls_cert_file.empty() ? " (http)" : " (https)");
 }
 

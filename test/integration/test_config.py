@@ -6,7 +6,10 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 
 import botocore
@@ -15,7 +18,8 @@ import requests
 
 from auth_helpers import (CredentialEndpoint, RecordingProxy, check_error, clean_env, client_error_code, poll,
                           sha256, signed)
-from conftest import LOCAL_BUCKET, LOCAL_PORT, LOCAL_URL, REMOTE_URL, USERS, mapping_entries, s3_client
+from conftest import (LOCAL_BUCKET, LOCAL_PORT, LOCAL_URL, REMOTE_URL, ROOT, USERS, free_port, mapping_entries,
+                      s3_client)
 
 RUN_TIMEOUT = 30   # a process that should exit at once; only a guard against hangs
 
@@ -541,3 +545,49 @@ def test_sighup_reloads_at_once(make_connector, local, uid):
          what="the user added before SIGHUP")
     assert local_body(local, f"hup-{uid}/h.txt") == b"hup"
     assert c.proc.poll() is None   # SIGHUP does not stop the process
+
+
+def test_readiness_says_starting_until_users_and_mapping_are_loaded(make_connector, config_bucket, uid):
+    """The listener opens before the user database and mapping are read: /healthcheck
+    answers, /readyz is 503 "starting" and S3 requests get 503 until they are loaded.
+    The config bucket sits behind a proxy that delays every chunk by 0.7 s, so the
+    start-up is slow enough to watch."""
+    s3, bucket = config_bucket
+    c = make_connector(entries=[base_entry(container="bucket1", custom_prefix=f"ready-{uid}")])
+    upload_config(c, s3, bucket, "")
+    slow_port = free_port()
+    delay = subprocess.Popen([sys.executable, str(ROOT / "test" / "bench" / "delay_proxy.py"),
+                              "127.0.0.1", str(LOCAL_PORT), "0.7", str(slow_port)])
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", slow_port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        env = clean_env(CONF_BUCKET=bucket, CONF_ENDPOINT=f"http://127.0.0.1:{slow_port}",
+                        AWS_ACCESS_KEY_ID="test:tester", AWS_SECRET_ACCESS_KEY="testing")
+        c.start(args=[], env=env, wait=False)
+        seen = []
+        deadline = time.time() + 60
+        while time.time() < deadline and (not seen or seen[-1] != 200):
+            try:
+                r = requests.get(c.url + "/readyz", timeout=2)
+                if not seen or seen[-1] != r.status_code:
+                    seen.append(r.status_code)
+                if r.status_code == 503:
+                    assert r.text == "starting"
+                    assert requests.get(c.url + "/healthcheck", timeout=2).status_code == 200
+                    early = c.client().head_bucket
+                    with pytest.raises(botocore.exceptions.ClientError) as e:
+                        early(Bucket="bucket1")
+                    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+            except requests.exceptions.ConnectionError:
+                pass                                  # not listening yet: the main config is still on its way
+            time.sleep(0.05)
+        assert seen[:1] == [503] and seen[-1] == 200, seen
+        assert c.client().head_bucket(Bucket="bucket1")["ResponseMetadata"]["HTTPStatusCode"] == 200
+    finally:
+        delay.terminate()
+        delay.wait()
