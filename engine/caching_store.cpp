@@ -23,7 +23,7 @@ void strip_marker(ObjectInfo& info) {
 }  // namespace
 
 CachingStore::CachingStore(StorePtr merged, StorePtr local, StorePtr remote, CachePolicy policy, std::string id)
-    : merged_(std::move(merged)), local_(std::move(local)), remote_(std::move(remote)), policy_(policy),
+    : ForwardingStore(std::move(merged)), local_(std::move(local)), remote_(std::move(remote)), policy_(policy),
       id_(std::move(id)) {}
 
 bool CachingStore::still_current(const ReadResult& head) {
@@ -43,7 +43,7 @@ bool CachingStore::still_current(const ReadResult& head) {
 }
 
 ReadResult CachingStore::head(const std::string& key, const ReadOptions& opts) {
-    ReadResult r = merged_->head(key, opts);
+    ReadResult r = inner_->head(key, opts);
     if (r.found() && r.answered_by == "local" && !still_current(r)) r = remote_->head(key, opts);
     strip_marker(r.info);
     return r;
@@ -72,7 +72,7 @@ ReadResult CachingStore::get(const std::string& key, const ReadOptions& opts, Bo
 
     // With filling, the local copy is tried alone, so that a remote answer is
     // read once, on the path that can tee it into the local store.
-    ObjectStore& first = policy_.fill ? *local_ : *merged_;
+    ObjectStore& first = policy_.fill ? *local_ : *inner_;
     for (;;) {
         try {
             ReadResult r = first.get(key, opts, router);

@@ -7,7 +7,7 @@ namespace cc {
 
 IndexedStore::IndexedStore(StorePtr inner, PresenceIndex& index, IndexPolicy policy, Side side, std::string account,
                            std::string container)
-    : inner_(std::move(inner)), index_(index), policy_(policy), side_(side), account_(std::move(account)),
+    : ForwardingStore(std::move(inner)), index_(index), policy_(policy), side_(side), account_(std::move(account)),
       container_(std::move(container)) {}
 
 bool IndexedStore::fresh() const {

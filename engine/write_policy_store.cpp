@@ -24,7 +24,7 @@ bool deliver_to_remote(ObjectStore& local, ObjectStore& remote, const std::strin
 
 WritePolicyStore::WritePolicyStore(StorePtr merged, StorePtr local, StorePtr remote, WritePolicy policy,
                                    WritebackJournal* journal, PendingUpload identity, std::function<void()> wake_worker)
-    : merged_(std::move(merged)), local_(std::move(local)), remote_(std::move(remote)), policy_(policy),
+    : ForwardingStore(std::move(merged)), local_(std::move(local)), remote_(std::move(remote)), policy_(policy),
       journal_(journal), identity_(std::move(identity)), wake_worker_(std::move(wake_worker)) {}
 
 void WritePolicyStore::propagate(const std::string& key, const std::string& etag) {
@@ -55,14 +55,14 @@ void WritePolicyStore::propagate(const std::string& key, const std::string& etag
 }
 
 std::string WritePolicyStore::put(const std::string& key, const WriteOptions& opts, BodySource& body) {
-    std::string etag = merged_->put(key, opts, body);
+    std::string etag = inner_->put(key, opts, body);
     propagate(key, etag);
     return etag;
 }
 
 std::string WritePolicyStore::complete_upload(const std::string& key, const std::string& upload_id,
                                               const std::vector<PartInfo>& parts) {
-    std::string etag = merged_->complete_upload(key, upload_id, parts);
+    std::string etag = inner_->complete_upload(key, upload_id, parts);
     propagate(key, etag);
     return etag;
 }
@@ -70,7 +70,7 @@ std::string WritePolicyStore::complete_upload(const std::string& key, const std:
 std::optional<std::string> WritePolicyStore::replace_metadata(const std::string& key, const WriteOptions& opts) {
     // Applied to the local copy if there is one (then propagated), else on-prem directly.
     const bool had_local = local_->head(key, ReadOptions{}).found();
-    std::optional<std::string> etag = merged_->replace_metadata(key, opts);
+    std::optional<std::string> etag = inner_->replace_metadata(key, opts);
     if (etag && had_local && policy_ != WritePolicy::Local) propagate(key, *etag);
     return etag;
 }

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "engine/writeback_journal.h"
-#include "storage/object_store.h"
+#include "storage/forwarding_store.h"
 
 namespace cc {
 
@@ -22,41 +22,20 @@ WritePolicy parse_write_policy(const std::string& name);
 // Returns false if there is no local copy.
 bool deliver_to_remote(ObjectStore& local, ObjectStore& remote, const std::string& key);
 
-class WritePolicyStore : public ObjectStore {
+class WritePolicyStore : public ForwardingStore {
 public:
     WritePolicyStore(StorePtr merged, StorePtr local, StorePtr remote, WritePolicy policy, WritebackJournal* journal,
                      PendingUpload identity, std::function<void()> wake_worker);
 
-    ReadResult head(const std::string& key, const ReadOptions& opts) override { return merged_->head(key, opts); }
-    ReadResult get(const std::string& key, const ReadOptions& opts, BodySink& sink) override {
-        return merged_->get(key, opts, sink);
-    }
     std::string put(const std::string& key, const WriteOptions& opts, BodySource& body) override;
-    void remove(const std::string& key) override { merged_->remove(key); }
     std::optional<std::string> replace_metadata(const std::string& key, const WriteOptions& opts) override;
-    ListPage list(const ListRequest& req) override { return merged_->list(req); }
-    std::string side() const override { return merged_->side(); }
-    std::string create_upload(const std::string& key, const WriteOptions& opts) override {
-        return merged_->create_upload(key, opts);
-    }
-    std::string upload_part(const std::string& key, const std::string& upload_id, int part_number,
-                            BodySource& body, const std::string& content_md5) override {
-        return merged_->upload_part(key, upload_id, part_number, body, content_md5);
-    }
     std::string complete_upload(const std::string& key, const std::string& upload_id,
                                 const std::vector<PartInfo>& parts) override;
-    void abort_upload(const std::string& key, const std::string& upload_id) override {
-        merged_->abort_upload(key, upload_id);
-    }
-    PartsPage list_parts(const std::string& key, const std::string& upload_id, int part_marker, int max_parts) override {
-        return merged_->list_parts(key, upload_id, part_marker, max_parts);
-    }
-    UploadsPage list_uploads(const UploadsRequest& req) override { return merged_->list_uploads(req); }
 
 private:
     // After a local write of `key` with `etag`: propagate it as the policy says.
     void propagate(const std::string& key, const std::string& etag);
-    StorePtr merged_, local_, remote_;
+    StorePtr local_, remote_;
     WritePolicy policy_;
     WritebackJournal* journal_;
     PendingUpload identity_;   // account, container, access key of the writer

@@ -29,6 +29,9 @@ std::string host_of(const std::string& endpoint) {
     return endpoint.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
+
+}  // namespace
+
 void add_read_headers(const ReadOptions& o, HeaderList& h) {
     if (!o.range.empty()) h.emplace_back("Range", o.range);
     if (!o.if_match.empty()) h.emplace_back("If-Match", o.if_match);
@@ -47,8 +50,6 @@ ReadResult::Status status_of(int http) {
         default: return ReadResult::Status::NotFound;
     }
 }
-
-}  // namespace
 
 ObjectInfo object_info_from_headers(const std::string& key, const HttpResponse& resp, std::string_view meta_prefix) {
     ObjectInfo info;

@@ -69,6 +69,11 @@ private:
     std::string host_;                // Host header value derived from the endpoint
 };
 
+// HTTP read conditions -> request headers, and response status -> ReadResult status,
+// shared by the stores that speak HTTP (S3, Swift).
+void add_read_headers(const ReadOptions& opts, HeaderList& headers);
+ReadResult::Status status_of(int http_status);
+
 // Response headers <-> ObjectInfo, shared with stores that speak the same headers.
 // meta_prefix: lower-case header prefix of user metadata ("x-object-meta-" for Swift).
 ObjectInfo object_info_from_headers(const std::string& key, const HttpResponse& resp,

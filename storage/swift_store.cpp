@@ -71,24 +71,6 @@ std::string quoted(const std::string& etag) {
     return "\"" + etag + "\"";
 }
 
-void add_read_headers(const ReadOptions& o, HeaderList& h) {
-    if (!o.range.empty()) h.emplace_back("Range", o.range);
-    if (!o.if_match.empty()) h.emplace_back("If-Match", o.if_match);
-    if (!o.if_none_match.empty()) h.emplace_back("If-None-Match", o.if_none_match);
-    if (!o.if_modified_since.empty()) h.emplace_back("If-Modified-Since", o.if_modified_since);
-    if (!o.if_unmodified_since.empty()) h.emplace_back("If-Unmodified-Since", o.if_unmodified_since);
-}
-
-ReadResult::Status status_of(int http) {
-    switch (http) {
-        case 200: return ReadResult::Status::Ok;
-        case 206: return ReadResult::Status::Partial;
-        case 304: return ReadResult::Status::NotModified;
-        case 412: return ReadResult::Status::PreconditionFailed;
-        case 416: return ReadResult::Status::RangeNotSatisfiable;
-        default: return ReadResult::Status::NotFound;
-    }
-}
 
 ObjectInfo swift_info(const std::string& key, const HttpResponse& resp) {
     ObjectInfo info = object_info_from_headers(key, resp, "x-object-meta-");

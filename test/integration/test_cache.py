@@ -45,6 +45,8 @@ def test_read_once_then_served_locally(make_connector, local, remote, uid):
     got = s3.get_object(Bucket="bucket1", Key=key)
     assert got["Body"].read() == data
     assert got["Metadata"] == {"owner": "onprem"}          # the cache marker never shows
+    # The fill completes just after the client has its last byte.
+    assert wait_for(lambda: local_head(local, key) is not None)
     stored = local.get_object(Bucket=LOCAL_BUCKET, Key=local_name(key))
     assert stored["Body"].read() == data
     assert stored["ContentType"] == "application/x-cached"
@@ -67,7 +69,9 @@ def test_ranged_reads_and_large_objects_do_not_fill(make_connector, local, remot
     s3.get_object(Bucket="bucket1", Key=f"cache-{uid}/big")["Body"].read()
     assert local_head(local, f"cache-{uid}/big") is None
     s3.get_object(Bucket="bucket1", Key=f"cache-{uid}/small")["Body"].read()
-    assert local_head(local, f"cache-{uid}/small") is not None
+    assert wait_for(lambda: local_head(local, f"cache-{uid}/small") is not None)
+    # Fills finish in the order they start: by now neither earlier read has left a copy.
+    assert local_head(local, f"cache-{uid}/big") is None
 
 
 def test_per_mapping_override(make_connector, local, remote, uid):
@@ -93,8 +97,8 @@ def test_failed_fill_leaves_nothing_and_the_client_is_served(make_connector, loc
         assert hashlib.md5(got).digest() == hashlib.md5(data).digest()
         assert proxy.broken_uploads >= 1
         assert local_head(local, key) is None
-        metrics = requests.get(c.url + "/metrics").text
-        assert 'cc_cache_fills_total{result="abandoned"} 1' in metrics
+        assert wait_for(lambda: 'cc_cache_fills_total{result="abandoned"} 1' in requests.get(c.url + "/metrics").text)
+        assert local_head(local, key) is None
     finally:
         proxy.stop()
 
@@ -122,7 +126,7 @@ def test_stale_cached_copies_are_revalidated(make_connector, local, remote, uid)
     key = f"cache-{uid}/changing"
     remote.put_object(Bucket="bucket1", Key=key, Body=b"version 1")
     assert s3.get_object(Bucket="bucket1", Key=key)["Body"].read() == b"version 1"
-    assert local_head(local, key) is not None
+    assert wait_for(lambda: local_head(local, key) is not None)
     remote.put_object(Bucket="bucket1", Key=key, Body=b"version 2")
     time.sleep(2.1)                                      # older than cache_revalidate_after
     assert s3.get_object(Bucket="bucket1", Key=key)["Body"].read() == b"version 2"
