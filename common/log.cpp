@@ -38,9 +38,9 @@ void write(Level level, std::string_view message) {
     clock_gettime(CLOCK_REALTIME, &ts);
     tm t{};
     gmtime_r(&ts.tv_sec, &t);
-    char stamp[40];
-    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", t.tm_year + 1900, t.tm_mon + 1,
-                  t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec / 1000000);
+    char stamp[96];
+    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900, t.tm_mon + 1,
+                  t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, static_cast<int>(ts.tv_nsec / 1000000) % 1000);
     std::lock_guard lock(g_mutex);
     std::fprintf(stderr, "%s %s %.*s\n", stamp, name_of(level), static_cast<int>(message.size()), message.data());
     std::fflush(stderr);

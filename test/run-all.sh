@@ -23,7 +23,14 @@ cleanup() {
 }
 trap cleanup EXIT
 export CC_REMOTE_PORT=${CC_REMOTE_PORT:-8080} CC_LOCAL_PORT=${CC_LOCAL_PORT:-8090}
-bash test/backends/swift-cluster.sh start remote "$CC_REMOTE_PORT"
-bash test/backends/swift-cluster.sh start local "$CC_LOCAL_PORT"
+start_cluster() {   # name port: one retry, for a machine too busy to start Swift in time
+    bash test/backends/swift-cluster.sh start "$1" "$2" || {
+        echo "run-all: starting the $1 cluster failed once; retrying" >&2
+        bash test/backends/swift-cluster.sh stop "$1" || true
+        bash test/backends/swift-cluster.sh start "$1" "$2"
+    }
+}
+start_cluster remote "$CC_REMOTE_PORT"
+start_cluster local "$CC_LOCAL_PORT"
 export CC_BACKENDS_RUNNING=1
 ctest --test-dir "${CC_BUILD_DIR:-build}" --output-on-failure "$@"
