@@ -18,8 +18,10 @@ import boto3
 import botocore
 import pytest
 import requests
+import urllib3
 from botocore.config import Config
 
+urllib3.disable_warnings()   # /readyz of TLS test connectors: the test CA is not in the trust store
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER = ROOT / "test" / "backends" / "swift-cluster.sh"
 REMOTE_PORT = int(os.environ.get("CC_REMOTE_PORT", "8080"))
@@ -154,17 +156,22 @@ listing = {listing}
             self.wait_ready()
         return self
 
-    def wait_ready(self, timeout=20):
+    def wait_ready(self, timeout=30):
+        """Until /readyz says 200: the listener opens before the user database
+        and mapping are loaded, and answers 503 "starting" until then."""
+        scheme = "https" if "tls_cert_file" in (self.dir / "cloud-connector.conf").read_text() else "http"
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"connector exited {self.proc.returncode}:\n{self.log_text()}")
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("connector did not start listening:\n" + self.log_text())
+                r = requests.get(f"{scheme}://127.0.0.1:{self.port}/readyz", timeout=2, verify=False)
+                if r.status_code == 200:
+                    return
+            except requests.exceptions.RequestException:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("connector did not become ready:\n" + self.log_text())
 
     def log_text(self):
         return self.log_path.read_text(errors="replace")
