@@ -85,7 +85,7 @@ JSON
 "$BIN" --config "$DEMO/conf/cloud-connector.conf" >"$DEMO/connector.log" 2>&1 &
 echo $! > "$DEMO/connector.pid"
 for _ in $(seq 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$CC_PORT/" && break
+    curl -sf -o /dev/null "http://127.0.0.1:$CC_PORT/readyz" && break   # 200 once users and mapping are loaded
     kill -0 "$(cat "$DEMO/connector.pid")" 2>/dev/null || { cat "$DEMO/connector.log"; exit 1; }
     sleep 0.1
 done
