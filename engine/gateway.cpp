@@ -17,7 +17,9 @@
 namespace cc {
 
 Gateway::Gateway(Settings settings, std::unique_ptr<ConfigSource> source)
-    : settings_(std::move(settings)), source_(std::move(source)) {}
+    : settings_(std::move(settings)), source_(std::move(source)),
+      reloader_("config reload", [this] { reload(); }, std::chrono::seconds(settings_.reload_interval),
+                /*run_first=*/false) {}
 
 Gateway::~Gateway() { stop(); }
 
@@ -93,27 +95,9 @@ bool Gateway::reload() {
     return true;
 }
 
-void Gateway::start_reloading() {
-    reloader_ = std::thread([this] {
-        std::unique_lock lock(stop_mutex_);
-        while (!stopping_) {
-            if (stop_cv_.wait_for(lock, std::chrono::seconds(settings_.reload_interval), [this] { return stopping_; }))
-                break;
-            lock.unlock();
-            reload();
-            lock.lock();
-        }
-    });
-}
+void Gateway::start_reloading() { reloader_.start(); }
 
-void Gateway::stop() {
-    {
-        std::lock_guard lock(stop_mutex_);
-        stopping_ = true;
-    }
-    stop_cv_.notify_all();
-    if (reloader_.joinable()) reloader_.join();
-}
+void Gateway::stop() { reloader_.stop(); }
 
 std::shared_ptr<const ConfigSnapshot> Gateway::snapshot() const {
     std::lock_guard lock(snapshot_mutex_);

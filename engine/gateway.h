@@ -17,6 +17,7 @@
 #include "engine/presence_index.h"
 #include "engine/writeback_journal.h"
 #include "engine/mapping.h"
+#include "engine/periodic_task.h"
 #include "engine/settings.h"
 #include "engine/users.h"
 #include "storage/object_store.h"
@@ -87,10 +88,7 @@ private:
     mutable std::mutex snapshot_mutex_;
     std::shared_ptr<const ConfigSnapshot> snapshot_;
 
-    std::mutex stop_mutex_;
-    std::condition_variable stop_cv_;
-    bool stopping_ = false;
-    std::thread reloader_;
+    PeriodicTask reloader_;   // last: its rounds use the members above
 };
 
 // Builds the store stack for one mapping entry and container (exposed for tests and tools).

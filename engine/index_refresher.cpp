@@ -9,39 +9,10 @@
 namespace cc {
 
 IndexRefresher::IndexRefresher(Gateway& gateway, PresenceIndex& index, int interval_seconds)
-    : gateway_(gateway), index_(index), interval_(interval_seconds) {}
+    : gateway_(gateway), index_(index),
+      task_("index refresh", [this] { refresh_all(); }, std::chrono::seconds(interval_seconds), /*run_first=*/true) {}
 
 IndexRefresher::~IndexRefresher() { stop(); }
-
-void IndexRefresher::start() {
-    thread_ = std::thread([this] {
-        std::unique_lock lock(m_);
-        while (!stopping_) {
-            lock.unlock();
-            refresh_all();
-            lock.lock();
-            cv_.wait_for(lock, std::chrono::seconds(interval_), [this] { return stopping_ || woken_; });
-            woken_ = false;
-        }
-    });
-}
-
-void IndexRefresher::stop() {
-    {
-        std::lock_guard lock(m_);
-        stopping_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-}
-
-void IndexRefresher::wake() {
-    {
-        std::lock_guard lock(m_);
-        woken_ = true;
-    }
-    cv_.notify_all();
-}
 
 bool IndexRefresher::refresh_side(const std::string& account, const std::string& container, Side side,
                                   ObjectStore& store) {
@@ -57,10 +28,7 @@ bool IndexRefresher::refresh_side(const std::string& account, const std::string&
     std::string marker = s.cursor;
     try {
         for (;;) {
-            {
-                std::lock_guard lock(m_);
-                if (stopping_) return false;
-            }
+            if (task_.stopping()) return false;
             ListPage page = store.list(ListRequest{"", "", marker, 1000});
             index_.record_page(side, account, container, page.entries, pass);
             if (!page.truncated || page.next_marker.empty() || page.next_marker <= marker) break;

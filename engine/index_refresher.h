@@ -5,12 +5,8 @@
 // interrupted by a crash resumes from its last recorded page. Runs on its own
 // thread: requests never wait for it.
 #pragma once
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
-
 #include "engine/gateway.h"
+#include "engine/periodic_task.h"
 #include "engine/presence_index.h"
 
 namespace cc {
@@ -19,9 +15,9 @@ class IndexRefresher {
 public:
     IndexRefresher(Gateway& gateway, PresenceIndex& index, int interval_seconds);
     ~IndexRefresher();
-    void start();
-    void stop();
-    void wake();            // run a round now (config reload)
+    void start() { task_.start(); }
+    void stop() { task_.stop(); }
+    void wake() { task_.wake(); }   // run a round now (config reload)
     void refresh_all();     // one round, on the calling thread
     // One side of one container; returns false (and records why) if the store failed.
     bool refresh_side(const std::string& account, const std::string& container, Side side, ObjectStore& store);
@@ -29,11 +25,7 @@ public:
 private:
     Gateway& gateway_;
     PresenceIndex& index_;
-    int interval_;
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool stopping_ = false, woken_ = false;
-    std::thread thread_;
+    PeriodicTask task_;   // last: it runs rounds that use the members above
 };
 
 }  // namespace cc

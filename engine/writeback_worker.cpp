@@ -6,51 +6,16 @@
 
 namespace cc {
 
-WritebackWorker::WritebackWorker(Gateway& gateway, WritebackJournal& journal) : gateway_(gateway), journal_(journal) {}
+WritebackWorker::WritebackWorker(Gateway& gateway, WritebackJournal& journal)
+    : gateway_(gateway), journal_(journal),
+      task_("write-back", [this] { deliver_due(); }, std::chrono::seconds(1), /*run_first=*/true) {}
 WritebackWorker::~WritebackWorker() { stop(); }
-
-void WritebackWorker::start() {
-    thread_ = std::thread([this] {
-        std::unique_lock lock(m_);
-        while (!stopping_) {
-            lock.unlock();
-            try {
-                deliver_due();
-            } catch (const std::exception& e) {
-                log::error("write-back round failed: ", e.what());
-            }
-            lock.lock();
-            cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || woken_; });
-            woken_ = false;
-        }
-    });
-}
-
-void WritebackWorker::stop() {
-    {
-        std::lock_guard lock(m_);
-        stopping_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-}
-
-void WritebackWorker::wake() {
-    {
-        std::lock_guard lock(m_);
-        woken_ = true;
-    }
-    cv_.notify_all();
-}
 
 std::size_t WritebackWorker::deliver_due() {
     const std::time_t now = std::time(nullptr);
     std::size_t delivered = 0;
     for (const PendingUpload& p : journal_.due(now, 256)) {
-        {
-            std::lock_guard lock(m_);
-            if (stopping_) break;
-        }
+        if (task_.stopping()) break;
         auto snapshot = gateway_.snapshot();
         const MappingEntry* entry = snapshot->mapping.resolve(p.account, p.container);
         const User* user = snapshot->users.find(p.access_key);

@@ -4,11 +4,8 @@
 // or records the failure and backs off. Survives restarts: the journal is in
 // RocksDB and the worker starts with whatever is pending.
 #pragma once
-#include <condition_variable>
-#include <mutex>
-#include <thread>
-
 #include "engine/gateway.h"
+#include "engine/periodic_task.h"
 #include "engine/writeback_journal.h"
 
 namespace cc {
@@ -17,18 +14,15 @@ class WritebackWorker {
 public:
     WritebackWorker(Gateway& gateway, WritebackJournal& journal);
     ~WritebackWorker();
-    void start();
-    void stop();
-    void wake();
+    void start() { task_.start(); }
+    void stop() { task_.stop(); }
+    void wake() { task_.wake(); }
     std::size_t deliver_due();   // one round on the calling thread; returns how many were delivered
 
 private:
     Gateway& gateway_;
     WritebackJournal& journal_;
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool stopping_ = false, woken_ = false;
-    std::thread thread_;
+    PeriodicTask task_;   // last: it runs rounds that use the members above
 };
 
 }  // namespace cc

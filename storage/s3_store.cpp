@@ -14,6 +14,7 @@
 #include "common/sigv4.h"
 #include "common/timefmt.h"
 #include "common/uri.h"
+#include "common/xml_escape.h"
 #include "storage/xml_reader.h"
 
 namespace cc {
@@ -273,19 +274,6 @@ private:
     std::size_t pos_ = 0;
 };
 
-std::string xml_escaped(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
 }  // namespace
 
 std::string S3Store::create_upload(const std::string& key, const WriteOptions& opts) {
@@ -312,7 +300,7 @@ std::string S3Store::complete_upload(const std::string& key, const std::string& 
                                      const std::vector<PartInfo>& parts) {
     std::string doc = "<CompleteMultipartUpload>";
     for (const auto& p : parts)
-        doc += "<Part><PartNumber>" + std::to_string(p.number) + "</PartNumber><ETag>" + xml_escaped(p.etag) +
+        doc += "<Part><PartNumber>" + std::to_string(p.number) + "</PartNumber><ETag>" + xml_escape(p.etag) +
                "</ETag></Part>";
     doc += "</CompleteMultipartUpload>";
     StringBody body(std::move(doc));

@@ -238,6 +238,32 @@ def uid():
     return uuid.uuid4().hex[:10]
 
 
+def write_s3cmd_config(path, port, signature_v2, chunk_mb):
+    """An s3cmd config pointing at a connector on loopback (path style, plain HTTP)."""
+    path.write_text(f"""[default]
+access_key = test:tester
+secret_key = testing
+host_base = 127.0.0.1:{port}
+host_bucket = 127.0.0.1:{port}
+use_https = False
+signature_v2 = {signature_v2}
+check_ssl_certificate = False
+multipart_chunk_size_mb = {chunk_mb}
+bucket_location = us-east-1
+""")
+    return path
+
+
+def wait_for(predicate, timeout=30, interval=0.1):
+    """Polls predicate() until it is true or the (bounded) time is up; returns its last value."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
 def hash_prefix(account, container):
     import hashlib
     return hex(int(hashlib.md5(f"{account}/{container}".encode()).hexdigest(), 16) % 16**6)[2:]

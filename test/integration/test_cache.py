@@ -11,7 +11,7 @@ import requests
 import botocore
 import pytest
 
-from conftest import LOCAL_BUCKET, LOCAL_URL, local_name, mapping_entries
+from conftest import LOCAL_BUCKET, LOCAL_URL, local_name, mapping_entries, wait_for
 from fault_proxy import FaultProxy
 
 
@@ -26,13 +26,6 @@ def local_head(local, key):
         if e.response["Error"]["Code"] in ("404", "NoSuchKey"):
             return None
         raise
-
-
-def wait_for(predicate, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline and not predicate():
-        time.sleep(0.1)
-    return predicate()
 
 
 def test_read_once_then_served_locally(make_connector, local, remote, uid):

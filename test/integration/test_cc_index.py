@@ -12,7 +12,7 @@ import time
 import botocore
 import pytest
 
-from conftest import LOCAL_BUCKET, local_name, mapping_entries
+from conftest import LOCAL_BUCKET, local_name, mapping_entries, wait_for
 
 ACCOUNT = "AUTH_test"
 # What populate() puts where: key -> body, per side. "both/a" differs per side.
@@ -29,15 +29,6 @@ def cc_index_bin(connector_bin):
 
 def run(binary, *args, env=None, timeout=60):
     return subprocess.run([binary, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env)
-
-
-def wait_for(predicate, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return predicate()
 
 
 def md5(data):

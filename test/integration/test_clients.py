@@ -11,7 +11,7 @@ import subprocess
 import botocore
 import pytest
 
-from conftest import LOCAL_BUCKET, local_name
+from conftest import LOCAL_BUCKET, local_name, write_s3cmd_config
 
 AWS = "/usr/bin/aws"
 S3CMD = shutil.which("s3cmd") or "/usr/bin/s3cmd"
@@ -180,18 +180,7 @@ def test_awscli_rm(aws, local, remote, uid, tmp_path):
 def s3cmd(request, connector, tmp_path):
     if not os.access(S3CMD, os.X_OK):
         pytest.skip("s3cmd is not installed")
-    cfg = tmp_path / "s3cfg"
-    cfg.write_text(f"""[default]
-access_key = test:tester
-secret_key = testing
-host_base = 127.0.0.1:{connector.port}
-host_bucket = 127.0.0.1:{connector.port}
-use_https = False
-signature_v2 = {request.param}
-check_ssl_certificate = False
-multipart_chunk_size_mb = 15
-bucket_location = us-east-1
-""")
+    cfg = write_s3cmd_config(tmp_path / "s3cfg", connector.port, request.param, chunk_mb=15)
 
     def run(*args, check=True):
         p = subprocess.run([S3CMD, "-c", str(cfg), *args], capture_output=True, timeout=60,

@@ -10,7 +10,7 @@ import botocore
 import pytest
 import requests
 
-from conftest import LOCAL_BUCKET, REMOTE_URL, local_name, mapping_entries
+from conftest import LOCAL_BUCKET, REMOTE_URL, local_name, mapping_entries, wait_for
 from fault_proxy import FaultProxy
 
 
@@ -26,15 +26,6 @@ def indexed_connector(make_connector, listing="auto", swift_baseurl=None, entrie
 def listing(s3, prefix, **kw):
     r = s3.list_objects_v2(Bucket="bucket1", Prefix=prefix, **kw)
     return [o["Key"] for o in r.get("Contents", [])], r["ResponseMetadata"]["HTTPHeaders"].get("x-cc-listing-source")
-
-
-def wait_for(predicate, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return predicate()
 
 
 def test_out_of_band_changes_reach_the_listing_within_a_refresh(make_connector, local, remote, uid):

@@ -12,7 +12,7 @@ import time
 import botocore
 import pytest
 
-from conftest import LOCAL_BUCKET, REMOTE_URL, local_name, mapping_entries
+from conftest import LOCAL_BUCKET, REMOTE_URL, local_name, mapping_entries, wait_for
 from fault_proxy import FaultProxy
 
 
@@ -40,13 +40,6 @@ def local_body(local, key):
         return local.get_object(Bucket=LOCAL_BUCKET, Key=local_name(key))["Body"].read()
     except botocore.exceptions.ClientError:
         return None
-
-
-def wait_for(predicate, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline and not predicate():
-        time.sleep(0.2)
-    return predicate()
 
 
 def pending(connector):
