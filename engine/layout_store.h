@@ -20,6 +20,9 @@ public:
     std::optional<std::string> replace_metadata(const std::string& key, const WriteOptions& opts) override;
     ListPage list(const ListRequest& req) override;
     std::string side() const override { return inner_->side(); }
+    bool mark_clean(const std::string& key, const ObjectInfo& as_read) override {
+        return inner_->mark_clean(prefix_ + key, as_read);
+    }
 
     std::string create_upload(const std::string& key, const WriteOptions& opts) override;
     std::string upload_part(const std::string& key, const std::string& upload_id, int part_number,

@@ -19,7 +19,14 @@ bool deliver_to_remote(ObjectStore& local, ObjectStore& remote, const std::strin
         w.headers = head.info.headers;
         return remote.put(key, w, body);
     });
-    return out.written.has_value();
+    if (!out.written) return false;
+    // The local copy now has an identical twin on-prem: evictable under a capacity limit.
+    try {
+        local.mark_clean(key, out.source.info);
+    } catch (const std::exception& e) {
+        log::warning("delivered '", key, "' on-prem but could not mark its local copy evictable: ", e.what());
+    }
+    return true;
 }
 
 WritePolicyStore::WritePolicyStore(StorePtr merged, StorePtr local, StorePtr remote, WritePolicy policy,

@@ -19,7 +19,8 @@ enum class WritePolicy { Local, WriteThrough, WriteBack };
 WritePolicy parse_write_policy(const std::string& name);
 
 // Copies the current local version of `key` to the remote store (streamed).
-// Returns false if there is no local copy.
+// Returns false if there is no local copy. The delivered local version is then
+// marked clean (evictable), unless a newer one replaced it meanwhile.
 bool deliver_to_remote(ObjectStore& local, ObjectStore& remote, const std::string& key);
 
 class WritePolicyStore : public ForwardingStore {

@@ -287,6 +287,7 @@ public:
                 const std::function<void(rocksdb::WriteBatch&)>& also = {});
     void remove(const std::string& name);
     std::optional<std::string> replace_metadata(const std::string& name, const WriteOptions& opts);
+    bool mark_clean(const std::string& name, const ObjectInfo& as_read);
     void touch(const std::string& name, const std::string& file);
     void delete_upload(const std::string& name, const std::string& id, rocksdb::WriteBatch& batch) const;
     void commit_part(const std::string& name, const std::string& id, int number, const PartRecord& part);
@@ -783,6 +784,25 @@ std::optional<std::string> FileBackend::replace_metadata(const std::string& name
     return r.etag;
 }
 
+bool FileBackend::mark_clean(const std::string& name, const ObjectInfo& as_read) {
+    std::lock_guard lock(mu_);
+    auto r = lookup(name);
+    // Only the version that was delivered: a newer write is not on the remote yet.
+    if (!r || r->clean || r->etag != as_read.etag || r->mtime != static_cast<std::int64_t>(as_read.last_modified))
+        return false;
+    r->clean = true;
+    r->atime = next_access();
+    rocksdb::WriteBatch batch;
+    batch.Put(lru_key(r->atime, name), "");
+    batch.Put(object_key(name), encode(*r));
+    Usage u = usage_;
+    u.dirty -= r->size;
+    batch.Put(kUsageKey, encode(u));
+    write_sync(batch, "mark '" + name.substr(name.find('\0') + 1) + "' as also on the remote");
+    usage_ = u;
+    return true;
+}
+
 // A read of a clean object moves it to the recent end of the LRU order. Not
 // synced: losing the newest access times in a crash only makes eviction less exact.
 void FileBackend::touch(const std::string& name, const std::string& file) {
@@ -1001,6 +1021,10 @@ std::string FileStore::put(const std::string& key, const WriteOptions& opts, Bod
 }
 
 void FileStore::remove(const std::string& key) { backend_->remove(name_of(key)); }
+
+bool FileStore::mark_clean(const std::string& key, const ObjectInfo& as_read) {
+    return backend_->mark_clean(name_of(key), as_read);
+}
 
 std::optional<std::string> FileStore::replace_metadata(const std::string& key, const WriteOptions& opts) {
     return backend_->replace_metadata(name_of(key), opts);

@@ -64,6 +64,7 @@ public:
     std::optional<std::string> replace_metadata(const std::string& key, const WriteOptions& opts) override;
     ListPage list(const ListRequest& req) override;
     std::string side() const override { return where_.side; }
+    bool mark_clean(const std::string& key, const ObjectInfo& as_read) override;
 
     std::string create_upload(const std::string& key, const WriteOptions& opts) override;
     std::string upload_part(const std::string& key, const std::string& upload_id, int part_number,

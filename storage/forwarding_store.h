@@ -23,6 +23,9 @@ public:
     }
     ListPage list(const ListRequest& req) override { return inner_->list(req); }
     std::string side() const override { return inner_->side(); }
+    bool mark_clean(const std::string& key, const ObjectInfo& as_read) override {
+        return inner_->mark_clean(key, as_read);
+    }
     std::string create_upload(const std::string& key, const WriteOptions& opts) override {
         return inner_->create_upload(key, opts);
     }

@@ -145,6 +145,14 @@ public:
     virtual ListPage list(const ListRequest& req) = 0;
     // "local" or "remote": which side this store plays, for messages and logs.
     virtual std::string side() const = 0;
+    // An identical copy of the version read as `as_read` (same ETag and
+    // Last-Modified) now exists on the remote: a store with a capacity limit
+    // may evict it from now on. A newer version is left alone. Returns whether
+    // the copy was marked; stores without eviction keep the default (false).
+    virtual bool mark_clean(const std::string& key, const ObjectInfo& as_read) {
+        (void)key, (void)as_read;
+        return false;
+    }
 
     // Multipart uploads. Stores that cannot do them answer 501 NotImplemented.
     virtual std::string create_upload(const std::string& key, const WriteOptions& opts);

@@ -15,7 +15,8 @@ from pathlib import Path
 import botocore
 import pytest
 
-from conftest import LOCAL_BUCKET, local_name, mapping_entries
+from conftest import LOCAL_BUCKET, REMOTE_URL, local_name, mapping_entries, wait_for
+from fault_proxy import FaultProxy
 
 NS = "fs-data"      # aws_bucket of the file-store entries: the namespace inside the store
 NS2 = "fs-other"    # a second namespace over the same directory
@@ -468,6 +469,54 @@ def test_clean_cached_copies_are_evicted_least_recently_used_first(make_connecto
     # The evicted objects are still served, from on-prem.
     for k in (a, b):
         assert s3.get_object(Bucket="bucket1", Key=k)["Body"].read() == body[k]
+
+
+def test_delivered_copies_are_clean_and_evictable_queued_ones_never(make_connector, store, remote, uid):
+    """Copies write-through and write-back have delivered on-prem are clean (evictable); a
+    write-back copy still waiting for on-prem is local-only and never evicted."""
+    entries = fs_entries(store)
+    entries[0]["cc_write_policy"] = "write-through"   # bucket1
+    entries[1]["cc_write_policy"] = "write-back"      # prefixed
+    proxy = FaultProxy("127.0.0.1", int(REMOTE_URL.rsplit(":", 1)[1])).start()
+    try:
+        c = make_connector(entries=entries, extra_conf="file_store_max_bytes = 3M")
+        conf = c.dir / "cloud-connector.conf"
+        conf.write_text(conf.read_text().replace(f"swift_baseurl = {REMOTE_URL}", f"swift_baseurl = {proxy.url}"))
+        s3 = c.start().client()
+        through, back, queued = f"fs/{uid}/through", f"fs/{uid}/back", f"fs/{uid}/queued"
+        body = {k: os.urandom(MiB) for k in (through, back, queued)}
+
+        s3.put_object(Bucket="bucket1", Key=through, Body=body[through])
+        assert decode_record(meta_records(store)[record(through)])["clean"] is True   # before the 200
+        s3.put_object(Bucket="prefixed", Key=back, Body=body[back])
+        assert wait_for(lambda: decode_record(meta_records(store)[record(back, "prefixed")])["clean"])
+        for k, bucket in ((through, "bucket1"), (back, "prefixed")):
+            assert remote.get_object(Bucket=bucket, Key=k)["Body"].read() == body[k]
+
+        proxy.set_mode("refuse")                         # on-prem unreachable: write-back queues
+        s3.put_object(Bucket="prefixed", Key=queued, Body=body[queued])
+        time.sleep(1.5)                                  # the worker has tried (and failed) at least once
+        assert decode_record(meta_records(store)[record(queued, "prefixed")])["clean"] is False
+
+        # Local-only writes need room: the delivered copies go, least recently used first; the queued never.
+        dirty = [f"fs/{uid}/dirty{i}" for i in range(3)]
+        s3.put_object(Bucket="noprefix", Key=dirty[0], Body=os.urandom(MiB))
+        assert record(through) not in meta_keys(store) and data_file_of(store, through) == []
+        s3.put_object(Bucket="noprefix", Key=dirty[1], Body=os.urandom(MiB))
+        assert record(back, "prefixed") not in meta_keys(store)
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            s3.put_object(Bucket="noprefix", Key=dirty[2], Body=os.urandom(MiB))
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 507
+        assert data_file_of(store, queued, "prefixed")[0].read_bytes() == body[queued]
+
+        # On-prem back: the queued copy is delivered (and becomes clean); the evicted ones read from on-prem.
+        proxy.set_mode("pass")
+        assert wait_for(lambda: decode_record(meta_records(store)[record(queued, "prefixed")])["clean"], timeout=60)
+        assert remote.get_object(Bucket="prefixed", Key=queued)["Body"].read() == body[queued]
+        assert s3.get_object(Bucket="bucket1", Key=through)["Body"].read() == body[through]
+        assert s3.get_object(Bucket="prefixed", Key=back)["Body"].read() == body[back]
+    finally:
+        proxy.stop()
 
 
 def test_concurrent_overwrites_and_reads_see_whole_versions(fs, store, uid):

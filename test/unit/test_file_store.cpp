@@ -471,3 +471,25 @@ TEST_CASE("file store: file_store_max_bytes and file URLs in the mapping are val
     CHECK_THROWS_WITH_AS(mapping("file://srv/store"), doctest::Contains("mapping entry 0: \"aws_endpoint\""),
                          std::runtime_error);
 }
+
+TEST_CASE("file store: a delivered copy becomes clean, but only the version that was delivered") {
+    const std::string dir = fresh_dir();
+    FileStore s(FileLocation{dir, "bkt", 2000});
+    put(s, "k", bytes(1000, '1'));
+    const ObjectInfo delivered = s.head("k", {}).info;
+    put(s, "k", bytes(1000, '2'));          // a newer local write, not on the remote yet
+    CHECK_FALSE(s.mark_clean("k", delivered));
+    CHECK(s.usage().dirty_bytes == 1000);
+    CHECK_FALSE(s.mark_clean("missing", delivered));
+
+    const ObjectInfo current = s.head("k", {}).info;
+    CHECK(s.mark_clean("k", current));
+    CHECK_FALSE(s.mark_clean("k", current));   // already clean: nothing to do
+    CHECK(s.usage().dirty_bytes == 0);
+    CHECK(meta_keys(dir, 'l').size() == 1);   // in the LRU order now
+
+    // Evictable: a local-only write that needs the room takes it.
+    put(s, "local-only", bytes(1500, 'x'));
+    CHECK_FALSE(s.head("k", {}).found());
+    CHECK(s.usage().dirty_bytes == 1500);
+}
