@@ -212,6 +212,15 @@ std::string random_hex(std::size_t bytes) {
     return to_hex(raw);
 }
 
+// Last-Modified has whole seconds; like Swift, round up, so that a client
+// comparing it with its file's sub-second mtime (aws s3 sync, rclone) never
+// sees the stored copy as older than the file it was uploaded from.
+std::int64_t modification_time() {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::system_clock::now().time_since_epoch()).count();
+    return (us + 999999) / 1000000;
+}
+
 std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
 
 std::string strong(std::string_view etag) {
@@ -485,7 +494,12 @@ FileBackend::FileBackend(std::string d) : dir(std::move(d)) {
     options.paranoid_checks = true;
     rocksdb::DB* raw = nullptr;
     const rocksdb::Status s = rocksdb::DB::Open(options, dir + "/meta", &raw);
-    if (!s.ok()) throw std::runtime_error("cannot open the metadata database " + dir + "/meta: " + s.ToString());
+    if (!s.ok()) {
+        // One process owns a store directory: say so rather than leave "lock file" to decode.
+        const bool locked = s.IsIOError() && s.ToString().find("lock") != std::string::npos;
+        throw std::runtime_error("cannot open the metadata database " + dir + "/meta: " + s.ToString() +
+                                 (locked ? " (another process, e.g. a running cloud-connector, owns this store)" : ""));
+    }
     db_.reset(raw);
     std::string format;
     const rocksdb::Status f = db_->Get(rocksdb::ReadOptions(), kFormatKey, &format);
@@ -766,7 +780,7 @@ std::optional<std::string> FileBackend::replace_metadata(const std::string& name
     r.content_type = opts.content_type;
     r.user_meta = opts.user_meta;
     r.headers = opts.headers;
-    r.mtime = static_cast<std::int64_t>(std::time(nullptr));
+    r.mtime = modification_time();
     r.clean = opts.clean;
     rocksdb::WriteBatch batch;
     if (old->clean) batch.Delete(lru_key(old->atime, name));
@@ -1008,7 +1022,7 @@ std::string FileStore::put(const std::string& key, const WriteOptions& opts, Bod
     rec.file = new_object_file(b, name);
     rec.size = received;
     rec.etag = "\"" + to_hex(raw) + "\"";
-    rec.mtime = static_cast<std::int64_t>(std::time(nullptr));
+    rec.mtime = modification_time();
     rec.content_type = opts.content_type;
     rec.user_meta = opts.user_meta;
     rec.headers = opts.headers;
@@ -1057,7 +1071,7 @@ std::string FileStore::create_upload(const std::string& key, const WriteOptions&
     u.user_meta = opts.user_meta;
     u.headers = opts.headers;
     u.clean = opts.clean;
-    u.initiated = static_cast<std::int64_t>(std::time(nullptr));
+    u.initiated = modification_time();
     const std::string id = random_hex(kUploadIdLen / 2);
     std::error_code ec;
     fs::create_directories(b.upload_dir(id), ec);
@@ -1094,7 +1108,7 @@ std::string FileStore::upload_part(const std::string& key, const std::string& up
     tmp.finish();
     part.file = std::to_string(part_number) + "-" + random_hex(8);
     part.size = received;
-    part.mtime = static_cast<std::int64_t>(std::time(nullptr));
+    part.mtime = modification_time();
     Placed placed{b, b.upload_dir(upload_id) + "/" + part.file};
     try {
         tmp.move_to(placed.path);
@@ -1169,7 +1183,7 @@ std::string FileStore::complete_upload(const std::string& key, const std::string
     rec.file = new_object_file(b, name);
     rec.size = total;
     rec.etag = "\"" + to_hex(etag_md5.finish()) + "-" + std::to_string(chosen.size()) + "\"";
-    rec.mtime = static_cast<std::int64_t>(std::time(nullptr));
+    rec.mtime = modification_time();
     rec.content_type = upload->content_type;
     rec.user_meta = upload->user_meta;
     rec.headers = upload->headers;

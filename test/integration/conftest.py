@@ -5,6 +5,11 @@ the real cloud-connector binary between them, and real S3 clients.
   local   = the cloud's S3 store (another Swift cluster's s3api)     :8090
 
 Set CC_BACKENDS_RUNNING=1 to reuse clusters that are already up.
+
+`--local-store=file` runs the same tests with the embedded file store as the
+local store: every connector's mapping entries that name the cloud S3 store get
+a file:// directory of their own instead, and the `local` fixture reads those
+directories directly (file_store_view.py).
 """
 import json
 import os
@@ -20,6 +25,8 @@ import pytest
 import requests
 import urllib3
 from botocore.config import Config
+
+from file_store_view import FileStoreView
 
 urllib3.disable_warnings()   # /readyz of TLS test connectors: the test CA is not in the trust store
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +47,19 @@ USERS = [
 
 def pytest_addoption(parser):
     parser.addoption("--connector-bin", default=str(ROOT / "build" / "cloud-connector"))
+    parser.addoption("--local-store", choices=("s3", "file"), default="s3",
+                     help="the connectors' local store: the cloud S3 store (a Swift cluster's s3api) "
+                          "or the embedded file store")
+
+
+LOCAL_STORE = {"kind": "s3"}          # set from --local-store
+FILE_STORE_CONNECTORS = []            # running connectors with a file store, newest last
+
+
+def pytest_configure(config):
+    LOCAL_STORE["kind"] = config.getoption("--local-store")
+    config.addinivalue_line("markers", "s3_local_store(why): the test needs the local store to be the cloud "
+                                       "S3 store (skipped with --local-store=file)")
 
 
 def free_port():
@@ -111,6 +131,7 @@ class Connector:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = self.dir / "connector.log"
+        self.file_store = self.dir / "file-store"
         self.write_users(users if users is not None else USERS)
         self.write_mapping(entries if entries is not None else mapping_entries())
         (self.dir / "cloud-connector.conf").write_text(f"""
@@ -146,9 +167,21 @@ listing = {listing}
         (self.dir / "s3-passwd.json").write_text(json.dumps(users, ensure_ascii=False))
 
     def write_mapping(self, entries):
+        if LOCAL_STORE["kind"] == "file":
+            entries = [self.on_file_store(e) for e in entries]
         (self.dir / "sync-config.json").write_text(json.dumps({"containers": entries, "devices": "/srv/node"}))
 
+    def on_file_store(self, entry):
+        """The entry with this connector's file store where it names the cloud S3 store."""
+        if entry.get("aws_endpoint") != LOCAL_URL or entry.get("protocol", "s3") != "s3":
+            return entry
+        entry = {k: v for k, v in entry.items() if k not in ("aws_identity", "aws_secret")}
+        entry["aws_endpoint"] = f"file://{self.file_store}"
+        return entry
+
     def start(self, args=None, env=None, wait=True):
+        if LOCAL_STORE["kind"] == "file" and self not in FILE_STORE_CONNECTORS:
+            FILE_STORE_CONNECTORS.append(self)
         self.log = open(self.log_path, "ab")
         cmd = [self.binary] + (args if args is not None else ["--config", str(self.dir / "cloud-connector.conf")])
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
@@ -177,6 +210,8 @@ listing = {listing}
         return self.log_path.read_text(errors="replace")
 
     def stop(self):
+        if self in FILE_STORE_CONNECTORS:
+            FILE_STORE_CONNECTORS.remove(self)
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -223,9 +258,25 @@ def s3(connector):
     return connector.client()
 
 
+@pytest.fixture(scope="session")
+def local_store(backends):
+    """The local store, read directly: the cloud S3 store, or the running connectors' file stores."""
+    return FileStoreView(FILE_STORE_CONNECTORS) if LOCAL_STORE["kind"] == "file" else backends["local"]
+
+
 @pytest.fixture
-def local(backends):
-    return backends["local"]
+def local(local_store):
+    return local_store
+
+
+def pytest_collection_modifyitems(config, items):
+    """With --local-store=file, tests that need the cloud S3 store itself are skipped, with why."""
+    if config.getoption("--local-store") != "file":
+        return
+    for item in items:
+        marker = item.get_closest_marker("s3_local_store")
+        if marker:
+            item.add_marker(pytest.mark.skip(reason="needs the cloud S3 store: " + marker.args[0]))
 
 
 @pytest.fixture

@@ -105,6 +105,7 @@ def assert_one_error_line(r):
     return lines[0]
 
 
+@pytest.mark.s3_local_store("objects written to the cloud bucket behind the connector's back (a file store has one writer)")
 def test_stats_counts_each_side(make_connector, cc_index_bin, local, remote, container):
     populate(local, remote, container)
     conn = server(make_connector, container)
@@ -130,6 +131,7 @@ def test_stats_counts_each_side(make_connector, cc_index_bin, local, remote, con
     assert wait_for(lambda: ix.counts() == expected_counts(container, local_data=local_after)), ix.stats()
 
 
+@pytest.mark.s3_local_store("objects written to the cloud bucket behind the connector's back (a file store has one writer)")
 def test_ls_prefix_where_and_json(make_connector, cc_index_bin, local, remote, container):
     populate(local, remote, container)
     conn = server(make_connector, container)
@@ -167,6 +169,7 @@ def test_ls_prefix_where_and_json(make_connector, cc_index_bin, local, remote, c
     assert bad.returncode != 0
 
 
+@pytest.mark.s3_local_store("objects written to the cloud bucket behind the connector's back (a file store has one writer)")
 def test_show_both_one_side_and_none(make_connector, cc_index_bin, local, remote, container):
     populate(local, remote, container)
     conn = server(make_connector, container)
@@ -216,6 +219,7 @@ def test_a_write_the_server_just_made_is_visible(make_connector, cc_index_bin, c
     assert [o["key"] for o in ix.ls(f"{ACCOUNT}/{container}", "--prefix", "fresh/")] == ["fresh/0", "fresh/2"]
 
 
+@pytest.mark.s3_local_store("objects written to the cloud bucket behind the connector's back (a file store has one writer)")
 def test_verify_then_rebuild(make_connector, cc_index_bin, local, remote, container):
     populate(local, remote, container)
     # No periodic refresh: out-of-band changes stay invisible to the index until rebuild.
@@ -267,6 +271,7 @@ def test_verify_then_rebuild(make_connector, cc_index_bin, local, remote, contai
     assert r["ResponseMetadata"]["HTTPHeaders"].get("x-cc-listing-source") == "index"
 
 
+@pytest.mark.s3_local_store("objects written to the cloud bucket behind the connector's back (a file store has one writer)")
 def test_rebuild_draws_a_progress_bar_only_on_a_terminal(make_connector, cc_index_bin, local, remote, container):
     populate(local, remote, container)
     conn = server(make_connector, container, refresh=3600)

@@ -500,6 +500,7 @@ def test_one_broken_file_does_not_hold_back_the_other(make_connector, local, uid
     assert put_status(c, "test2:tester2", "testing2", "other2", "c.txt", b"still")[0] == 200
 
 
+@pytest.mark.s3_local_store("the cloud bucket is filled under a custom prefix before the connector starts")
 def test_reload_does_not_disturb_a_download_in_flight(make_connector, local, uid):
     prefix = f"big-{uid}"
     data = os.urandom(50 * 1024 * 1024)

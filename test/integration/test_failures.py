@@ -24,7 +24,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from conftest import LOCAL_BUCKET, LOCAL_PORT, REMOTE_PORT, REMOTE_URL, local_name, mapping_entries
+from conftest import LOCAL_BUCKET, LOCAL_PORT, LOCAL_STORE, REMOTE_PORT, REMOTE_URL, local_name, mapping_entries
 from fault_proxy import FaultProxy
 
 FAULTS = ["refuse", "close", 500, 503, "hang"]
@@ -89,7 +89,9 @@ def faulty(make_connector):
     lp = FaultProxy("127.0.0.1", LOCAL_PORT).start()
     rp = FaultProxy("127.0.0.1", REMOTE_PORT).start()
     # A shorter stall timeout than the shared config's 5 s keeps the "hang" cases quick.
-    c = make_connector(entries=mapping_entries(lp.url), extra_conf="backend_timeout = 2")
+    # With --local-store=file the local store is the embedded one (no network: no local proxy).
+    entries = mapping_entries() if LOCAL_STORE["kind"] == "file" else mapping_entries(lp.url)
+    c = make_connector(entries=entries, extra_conf="backend_timeout = 2")
     conf = c.dir / "cloud-connector.conf"
     text = conf.read_text()
     assert f"swift_baseurl = {REMOTE_URL}" in text
@@ -163,6 +165,7 @@ def test_remote_down(faulty, local, remote, uid, fault):
     assert c.proc.poll() is None
 
 
+@pytest.mark.s3_local_store("the local store fails on the network, behind a fault proxy")
 @pytest.mark.parametrize("fault", FAULTS, ids=str)
 def test_local_down(faulty, local, remote, uid, fault):
     c, proxies = faulty.connector, faulty.proxies
@@ -207,7 +210,7 @@ def test_local_down(faulty, local, remote, uid, fault):
     assert c.proc.poll() is None
 
 
-@pytest.mark.parametrize("side", ["local", "remote"])
+@pytest.mark.parametrize("side", [pytest.param("local", marks=pytest.mark.s3_local_store("the local store fails on the network, behind a fault proxy")), "remote"])
 def test_response_cut_mid_body(faulty, local, remote, uid, side):
     """A store that dies while the body streams: the client must see a short read
     (the connection drops), never a complete-looking 200 with missing bytes."""
@@ -237,6 +240,7 @@ def test_response_cut_mid_body(faulty, local, remote, uid, side):
     assert s3.get_object(Bucket="bucket1", Key=key)["Body"].read() == data
 
 
+@pytest.mark.s3_local_store("the local store fails on the network, behind a fault proxy")
 @pytest.mark.parametrize("fault", ["refuse", "close", 503], ids=str)
 def test_big_put_while_local_down(faulty, local, remote, uid, fault):
     """A 1 MiB upload the connector cannot store: the client still reads the 503
@@ -251,6 +255,7 @@ def test_big_put_while_local_down(faulty, local, remote, uid, fault):
     assert local.head_object(Bucket=LOCAL_BUCKET, Key=local_name(key))["ContentLength"] == 1 << 20
 
 
+@pytest.mark.s3_local_store("a missing cloud bucket and wrong cloud credentials")
 @pytest.mark.parametrize("broken", ["missing-bucket", "wrong-secret"])
 def test_local_store_misconfigured(make_connector, remote, uid, broken):
     """The cloud store answering 404 NoSuchBucket or 403 for the connector's own

@@ -17,6 +17,7 @@ import pytest
 
 from conftest import LOCAL_BUCKET, REMOTE_URL, local_name, mapping_entries, wait_for
 from fault_proxy import FaultProxy
+from file_store_view import decode_record, meta_records
 
 NS = "fs-data"      # aws_bucket of the file-store entries: the namespace inside the store
 NS2 = "fs-other"    # a second namespace over the same directory
@@ -74,52 +75,8 @@ def data_file_of(store, key, container="bucket1", ns=NS):
     return sorted((store / "objects" / h[:2] / h[2:4]).glob(h + "-*"))
 
 
-def meta_records(store, kind="o"):
-    """{key: value} of one kind of the store's RocksDB, read with `ldb` (read-only, beside the connector)."""
-    r = subprocess.run(["ldb", f"--db={store / 'meta'}", "scan", "--hex"], capture_output=True, timeout=30)
-    assert r.returncode == 0, r.stderr
-    out = {}
-    for line in r.stdout.decode().splitlines():   # "0x<key> : 0x<value>"
-        tokens = line.split()
-        assert tokens[0].startswith("0x") and tokens[-1].startswith("0x"), line
-        key = bytes.fromhex(tokens[0][2:])
-        if key[:1] == kind.encode():
-            out[key[1:].decode()] = bytes.fromhex(tokens[-1][2:])
-    return out
-
-
 def meta_keys(store, kind="o"):
     return set(meta_records(store, kind))
-
-
-def decode_record(value):
-    """An object record: version 1, file, size, etag, mtime, type, user meta, headers, clean, atime."""
-    pos = 1
-
-    def varint():
-        nonlocal pos
-        v = shift = 0
-        while True:
-            c = value[pos]
-            pos += 1
-            v |= (c & 0x7F) << shift
-            if not c & 0x80:
-                return v
-            shift += 7
-
-    def string():
-        nonlocal pos
-        n = varint()
-        pos += n
-        return value[pos - n:pos].decode()
-
-    def headers():
-        return [(string(), string()) for _ in range(varint())]
-    assert value[0] == 1
-    rec = {"file": string(), "size": varint(), "etag": string(), "mtime": varint(), "content_type": string(),
-           "user_meta": headers(), "headers": headers(), "clean": bool(varint()), "atime": varint()}
-    assert pos == len(value)
-    return rec
 
 
 def record(key, container="bucket1", ns=NS):

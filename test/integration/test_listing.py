@@ -129,9 +129,9 @@ def flat(pages):
 
 
 @pytest.fixture(scope="module")
-def seam(backends):
+def seam(backends, live, local_store):
     """7 keys interleaved local/remote; k3 is in both, with different bytes on each side."""
-    local, remote = backends["local"], backends["remote"]
+    local, remote = local_store, backends["remote"]
     prefix = f"seam-{uuid.uuid4().hex[:10]}/"
     for i in (0, 2, 3, 4, 6):
         put_local(local, f"{prefix}k{i}", f"local {i} ".encode() * (i + 1))
@@ -204,9 +204,9 @@ def test_merge_in_every_layout(s3, local, remote, uid, container):
 
 
 @pytest.fixture(scope="module")
-def tree(backends):
+def tree(backends, live, local_store):
     """CommonPrefixes from both sides, some from both at once, and plain keys between them."""
-    local, remote = backends["local"], backends["remote"]
+    local, remote = local_store, backends["remote"]
     prefix = f"tree-{uuid.uuid4().hex[:10]}/"
     for name in ("a/1", "c", "d/1", "e/1", "e/2", "g", "i/x/1"):
         put_local(local, prefix + name, b"L:" + name.encode())
@@ -256,11 +256,11 @@ CAP_PREFIX = "cap-fixture-v1/"   # shared by every run, read-only once filled: s
 
 
 @pytest.fixture(scope="module")
-def thousand(backends):
+def thousand(backends, live, local_store):
     """1001 keys, alternately remote and local: more than one capped page. Filling and
     deleting that many objects costs far more than the test itself, so they stay between
     runs under one fixed prefix; only what is missing is (re)written."""
-    local = s3_client(LOCAL_URL, max_pool_connections=32)
+    local = s3_client(LOCAL_URL, max_pool_connections=32) if local_store is backends["local"] else local_store
     remote = s3_client(REMOTE_URL, max_pool_connections=32)
     keys = [f"{CAP_PREFIX}{i:05d}" for i in range(1001)]
     want_local = {layout_name(k) for k in keys[1::2]}
@@ -311,8 +311,8 @@ ODD_NAMES = ["sp ace", "plus+sign", "ünïcödé", "東京", "pct%25 and %", "am
 
 
 @pytest.fixture(scope="module")
-def odd(backends):
-    local, remote = backends["local"], backends["remote"]
+def odd(backends, live, local_store):
+    local, remote = local_store, backends["remote"]
     prefix = f"enc {uuid.uuid4().hex[:10]} é/"
     for i, name in enumerate(ODD_NAMES):
         (put_local if i % 2 else put_remote)(local if i % 2 else remote, prefix + name, name.encode())
@@ -437,6 +437,7 @@ def test_manifests_hidden_with_hash_prefix(s3, local, uid):
     assert not [k for k in root if manifest_name(key) in k]
 
 
+@pytest.mark.s3_local_store("objects written to the cloud bucket behind the connector's back (a file store has one writer)")
 def test_default_listing_converges_to_the_union(connector, local, remote, uid):
     """The default mode (`auto`) shows writes made behind the connector's back, at the latest
     once the presence index has refreshed, and its pages are exact across the seam too."""
