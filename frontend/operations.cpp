@@ -83,29 +83,61 @@ public:
         apply_response_overrides(ctx_.req, resp);
         resp.setContentLength64(static_cast<Poco::Int64>(head.content_length));
         ctx_.answered_by = head.answered_by;
-        out_ = &resp.send();
-        // Poco's response stream writes in 4 KiB pieces (one send() each); the body
-        // goes straight to the socket in the backend's chunks instead, after the
-        // headers have been flushed. The Content-Length framing is unchanged.
-        if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(ctx_.req.http)) {
-            out_->flush();
-            if (!*out_) throw std::runtime_error("client connection closed before the download");
-            socket_ = &impl->socket();
+        auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(ctx_.req.http);
+        if (!impl || !ctx_.bypassed_poco) {
+            out_ = &resp.send();
+            return;
         }
+        // Poco's response stream writes in 4 KiB pieces (one send() each) and
+        // sends the header block on its own. Instead the header block goes out
+        // together with the first piece of the body (one send() for a small
+        // object), and the body straight to the socket in the store's chunks.
+        // The Content-Length framing is unchanged.
+        std::ostringstream header;
+        resp.write(header);
+        pending_ = header.str();
+        socket_ = &impl->socket();
+        *ctx_.bypassed_poco = true;
+        if (head.content_length == 0) send_pending();
     }
     void write(const char* data, std::size_t len) override {
         if (socket_) {
-            for (std::size_t done = 0; done < len;) {
-                const int n = socket_->sendBytes(data + done, static_cast<int>(std::min<std::size_t>(len - done, 1 << 30)));
-                if (n <= 0) throw std::runtime_error("client connection closed during the download");
-                done += static_cast<std::size_t>(n);
+            if (!pending_.empty()) {
+                if (len <= kCoalesce) {
+                    pending_.append(data, len);
+                    send_pending();
+                    ctx_.bytes_out += len;
+                    return;
+                }
+                send_pending();
             }
+            send_all(data, len);
         } else {
             out_->write(data, static_cast<std::streamsize>(len));
             if (!*out_) throw std::runtime_error("client connection closed during the download");
         }
         ctx_.bytes_out += len;
     }
+    // After the store returned: a header block still waiting (a body the store
+    // never wrote) goes out, so the client is not left waiting.
+    void finish() {
+        if (socket_ && !pending_.empty()) send_pending();
+    }
+
+private:
+    static constexpr std::size_t kCoalesce = 64 * 1024;
+    void send_pending() {
+        send_all(pending_.data(), pending_.size());
+        pending_.clear();
+    }
+    void send_all(const char* data, std::size_t len) {
+        for (std::size_t done = 0; done < len;) {
+            const int n = socket_->sendBytes(data + done, static_cast<int>(std::min<std::size_t>(len - done, 1 << 30)));
+            if (n <= 0) throw std::runtime_error("client connection closed during the download");
+            done += static_cast<std::size_t>(n);
+        }
+    }
+    std::string pending_;
 private:
     OperationContext& ctx_;
     std::ostream* out_ = nullptr;
@@ -231,7 +263,9 @@ std::string classify(const S3Request& req) {
 
 void get_object(OperationContext& ctx, ObjectStore& store) {
     ResponseSink sink(ctx);
-    answer_read_status(ctx, store.get(ctx.req.key, read_options(ctx.req), sink));
+    const ReadResult r = store.get(ctx.req.key, read_options(ctx.req), sink);
+    sink.finish();
+    answer_read_status(ctx, r);
 }
 
 void head_object(OperationContext& ctx, ObjectStore& store) {

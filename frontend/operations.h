@@ -21,6 +21,9 @@ struct OperationContext {
     std::function<StorePtr(const std::string& bucket)> open_bucket;
     std::string answered_by;   // filled by operations for the access log
     std::uint64_t bytes_out = 0, bytes_in = 0;
+    // Set once a response was written past Poco (resp.sent() stays false for
+    // those): an error after that point can no longer be answered.
+    bool* bypassed_poco = nullptr;
 };
 
 // The source named by x-amz-copy-source (URL-decoded, leading '/' optional),

@@ -82,6 +82,7 @@ void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServer
     std::string op = "-";
     std::string side = "-";
     std::uint64_t bytes_out = 0, bytes_in = 0;
+    bool bypassed_poco = false;   // a download wrote its response straight to the socket
     try {
         req = parse_request(http, id, gateway_.settings().storage_domains);  // 1. parse
         auto snapshot = gateway_.snapshot();
@@ -90,7 +91,7 @@ void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServer
         who = authenticate(*req, snapshot->users, gateway_.settings(), std::time(nullptr));   // 2. authenticate
         op = classify(*req);                                                         // 3. which operation
         auto open_other = [&](const std::string& bucket) { return gateway_.open_bucket(who->user, bucket).store; };
-        OperationContext ctx{*req, *who, resp, open_other, {}, 0, 0};
+        OperationContext ctx{*req, *who, resp, open_other, {}, 0, 0, &bypassed_poco};
         if (op == "ListBuckets") {
             list_buckets(ctx, gateway_);
         } else {
@@ -120,7 +121,7 @@ void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServer
         bytes_out = ctx.bytes_out;
         bytes_in = ctx.bytes_in;
     } catch (const S3Error& e) {
-        if (resp.sent()) {
+        if (resp.sent() || bypassed_poco) {
             log::error("request ", id, " failed after the response started: ", e.what());
             throw;   // the connection is dropped: the client sees a short body, never a wrong one
         }
@@ -129,7 +130,7 @@ void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServer
         send_error(resp, e, id, req ? req->resource() : http.getURI(), http.getMethod() == "HEAD");
     } catch (const std::exception& e) {
         log::error("request ", id, " failed: ", e.what());
-        if (resp.sent()) throw;
+        if (resp.sent() || bypassed_poco) throw;
         settle_unread_body(req ? &*req : nullptr, http, resp);
         send_error(resp, internal_error("We encountered an internal error. Please try again."), id,
                    req ? req->resource() : http.getURI(), http.getMethod() == "HEAD");
