@@ -69,66 +69,70 @@ ReadOptions read_options(const S3Request& req) {
 }
 
 // Streams the object into the client's response once the store has its head.
+//
+// Poco's response stream writes in 4 KiB pieces (one send() each) and sends
+// the header block on its own. Instead nothing is written until the first
+// piece of the body arrives; the header block then goes out with it (one
+// send() for a small object), and the body straight to the socket in the
+// store's pieces, with the same Content-Length framing. Until then the
+// response is untouched, so a store failing before its first bytes is still
+// answered with a proper error (503) rather than a dropped connection.
 class ResponseSink : public BodySink {
 public:
     ResponseSink(OperationContext& ctx) : ctx_(ctx) {}
     void begin(const ReadResult& head) override {
-        auto& resp = ctx_.resp;
-        resp.setStatus(head.status == ReadResult::Status::Partial ? Poco::Net::HTTPResponse::HTTP_PARTIAL_CONTENT
-                                                                   : Poco::Net::HTTPResponse::HTTP_OK);
-        set_object_headers(resp, head.info);
-        resp.setContentType(head.info.content_type.empty() ? "binary/octet-stream" : head.info.content_type);
-        if (!head.content_range.empty()) resp.set("Content-Range", head.content_range);
-        resp.set("Accept-Ranges", "bytes");
-        apply_response_overrides(ctx_.req, resp);
-        resp.setContentLength64(static_cast<Poco::Int64>(head.content_length));
+        head_ = head;
         ctx_.answered_by = head.answered_by;
         auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(ctx_.req.http);
-        if (!impl || !ctx_.bypassed_poco) {
-            out_ = &resp.send();
+        if (impl && ctx_.bypassed_poco) {
+            socket_ = &impl->socket();
+            if (head.content_length == 0) send_header_with("", 0);
             return;
         }
-        // Poco's response stream writes in 4 KiB pieces (one send() each) and
-        // sends the header block on its own. Instead the header block goes out
-        // together with the first piece of the body (one send() for a small
-        // object), and the body straight to the socket in the store's chunks.
-        // The Content-Length framing is unchanged.
-        std::ostringstream header;
-        resp.write(header);
-        pending_ = header.str();
-        socket_ = &impl->socket();
-        *ctx_.bypassed_poco = true;
-        if (head.content_length == 0) send_pending();
+        set_headers();
+        out_ = &ctx_.resp.send();
     }
     void write(const char* data, std::size_t len) override {
-        if (socket_) {
-            if (!pending_.empty()) {
-                if (len <= kCoalesce) {
-                    pending_.append(data, len);
-                    send_pending();
-                    ctx_.bytes_out += len;
-                    return;
-                }
-                send_pending();
-            }
-            send_all(data, len);
-        } else {
+        if (!socket_) {
             out_->write(data, static_cast<std::streamsize>(len));
             if (!*out_) throw std::runtime_error("client connection closed during the download");
+        } else if (!header_sent_ && len <= kWithHeader) {
+            send_header_with(data, len);
+        } else {
+            if (!header_sent_) send_header_with("", 0);
+            send_all(data, len);
         }
         ctx_.bytes_out += len;
     }
     // After the store returned: a header block still waiting (a body the store
     // never wrote) goes out, so the client is not left waiting.
     void finish() {
-        if (socket_ && !pending_.empty()) send_pending();
+        if (socket_ && !header_sent_) send_header_with("", 0);
     }
 
 private:
-    static constexpr std::size_t kCoalesce = 64 * 1024;
-    void send_pending() {
-        send_all(pending_.data(), pending_.size());
-        pending_.clear();
+    static constexpr std::size_t kWithHeader = 64 * 1024;
+
+    void set_headers() {
+        auto& resp = ctx_.resp;
+        resp.setStatus(head_.status == ReadResult::Status::Partial ? Poco::Net::HTTPResponse::HTTP_PARTIAL_CONTENT
+                                                                    : Poco::Net::HTTPResponse::HTTP_OK);
+        set_object_headers(resp, head_.info);
+        resp.setContentType(head_.info.content_type.empty() ? "binary/octet-stream" : head_.info.content_type);
+        if (!head_.content_range.empty()) resp.set("Content-Range", head_.content_range);
+        resp.set("Accept-Ranges", "bytes");
+        apply_response_overrides(ctx_.req, resp);
+        resp.setContentLength64(static_cast<Poco::Int64>(head_.content_length));
+    }
+    void send_header_with(const char* data, std::size_t len) {
+        set_headers();
+        std::ostringstream header;
+        ctx_.resp.write(header);
+        std::string out = header.str();
+        out.append(data, len);
+        *ctx_.bypassed_poco = true;   // from here on an error can only drop the connection
+        header_sent_ = true;
+        send_all(out.data(), out.size());
     }
     void send_all(const char* data, std::size_t len) {
         for (std::size_t done = 0; done < len;) {
@@ -137,11 +141,12 @@ private:
             done += static_cast<std::size_t>(n);
         }
     }
-    std::string pending_;
-private:
+
     OperationContext& ctx_;
+    ReadResult head_;
     std::ostream* out_ = nullptr;
     Poco::Net::StreamSocket* socket_ = nullptr;
+    bool header_sent_ = false;
 };
 
 // The non-streamed outcomes of a GET or HEAD.

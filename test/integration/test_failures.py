@@ -210,29 +210,33 @@ def test_local_down(faulty, local, remote, uid, fault):
     assert c.proc.poll() is None
 
 
+@pytest.mark.parametrize("cut_after", [64 * 1024, 2 * 1024 * 1024], ids=["before-first-bytes", "mid-body"])
 @pytest.mark.parametrize("side", [pytest.param("local", marks=pytest.mark.s3_local_store("the local store fails on the network, behind a fault proxy")), "remote"])
-def test_response_cut_mid_body(faulty, local, remote, uid, side):
-    """A store that dies while the body streams: the client must see a short read
-    (the connection drops), never a complete-looking 200 with missing bytes."""
+def test_response_cut_mid_body(faulty, local, remote, uid, side, cut_after):
+    """A store that dies while the body streams: before the connector has sent anything, the
+    client gets a proper 503; once the body has started, it sees a short read (the
+    connection drops), never a complete-looking 200 with missing bytes."""
     c, proxies = faulty.connector, faulty.proxies
     key = f"flt-{uid}/big.bin"
-    data = bytes(range(256)) * 1024              # 256 KiB
+    data = bytes(range(256)) * 16384             # 4 MiB
     if side == "local":
         local.put_object(Bucket=LOCAL_BUCKET, Key=local_name(key), Body=data)
     else:
         remote.put_object(Bucket="bucket1", Key=key, Body=data)
-    proxies[side].set_mode("cut", after_bytes=64 * 1024)
+    proxies[side].set_mode("cut", after_bytes=cut_after)
     h = sign("GET", f"{c.url}/bucket1/{key}", {})
     conn = http.client.HTTPConnection("127.0.0.1", c.port, timeout=30)
     try:
         conn.request("GET", f"/bucket1/{key}", headers=h)
         r = conn.getresponse()
-        if r.status == 200:
+        if cut_after < 128 * 1024:   # less than the first piece the connector forwards
+            assert r.status == 503, r.read()
+            assert b"<Code>ServiceUnavailable</Code>" in r.read()
+        else:
+            assert r.status == 200
             assert int(r.getheader("Content-Length")) == len(data)
             with pytest.raises((http.client.IncompleteRead, ConnectionError)):
                 r.read()
-        else:   # the cut came before the connector answered: then it must be a 503
-            assert r.status == 503, r.read()
     finally:
         conn.close()
     proxies[side].set_mode("pass")
