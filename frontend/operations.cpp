@@ -68,6 +68,19 @@ ReadOptions read_options(const S3Request& req) {
     return o;
 }
 
+// The status and headers of a successful GET or HEAD (200 or 206).
+void set_read_headers(OperationContext& ctx, const ReadResult& r) {
+    auto& resp = ctx.resp;
+    resp.setStatus(r.status == ReadResult::Status::Partial ? Poco::Net::HTTPResponse::HTTP_PARTIAL_CONTENT
+                                                           : Poco::Net::HTTPResponse::HTTP_OK);
+    set_object_headers(resp, r.info);
+    resp.setContentType(r.info.content_type.empty() ? "binary/octet-stream" : r.info.content_type);
+    if (!r.content_range.empty()) resp.set("Content-Range", r.content_range);
+    resp.set("Accept-Ranges", "bytes");
+    apply_response_overrides(ctx.req, resp);
+    resp.setContentLength64(static_cast<Poco::Int64>(r.content_length));
+}
+
 // Streams the object into the client's response once the store has its head.
 //
 // Poco's response stream writes in 4 KiB pieces (one send() each) and sends
@@ -113,17 +126,7 @@ public:
 private:
     static constexpr std::size_t kWithHeader = 64 * 1024;
 
-    void set_headers() {
-        auto& resp = ctx_.resp;
-        resp.setStatus(head_.status == ReadResult::Status::Partial ? Poco::Net::HTTPResponse::HTTP_PARTIAL_CONTENT
-                                                                    : Poco::Net::HTTPResponse::HTTP_OK);
-        set_object_headers(resp, head_.info);
-        resp.setContentType(head_.info.content_type.empty() ? "binary/octet-stream" : head_.info.content_type);
-        if (!head_.content_range.empty()) resp.set("Content-Range", head_.content_range);
-        resp.set("Accept-Ranges", "bytes");
-        apply_response_overrides(ctx_.req, resp);
-        resp.setContentLength64(static_cast<Poco::Int64>(head_.content_length));
-    }
+    void set_headers() { set_read_headers(ctx_, head_); }
     void send_header_with(const char* data, std::size_t len) {
         set_headers();
         std::ostringstream header;
@@ -277,16 +280,8 @@ void head_object(OperationContext& ctx, ObjectStore& store) {
     ReadResult r = store.head(ctx.req.key, read_options(ctx.req));
     answer_read_status(ctx, r);
     if (r.status != ReadResult::Status::Ok && r.status != ReadResult::Status::Partial) return;
-    auto& resp = ctx.resp;
-    resp.setStatus(r.status == ReadResult::Status::Partial ? Poco::Net::HTTPResponse::HTTP_PARTIAL_CONTENT
-                                                           : Poco::Net::HTTPResponse::HTTP_OK);
-    set_object_headers(resp, r.info);
-    resp.setContentType(r.info.content_type.empty() ? "binary/octet-stream" : r.info.content_type);
-    if (!r.content_range.empty()) resp.set("Content-Range", r.content_range);
-    resp.set("Accept-Ranges", "bytes");
-    apply_response_overrides(ctx.req, resp);
-    resp.setContentLength64(static_cast<Poco::Int64>(r.content_length));
-    resp.send();   // a HEAD response: Poco writes the header only
+    set_read_headers(ctx, r);
+    ctx.resp.send();   // a HEAD response: Poco writes the header only
 }
 
 BodySpec checked_body(OperationContext& ctx, std::uint64_t max_size) {
