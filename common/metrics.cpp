@@ -26,6 +26,8 @@ constexpr Family kFamilies[] = {
     {"cc_answered_by_total", "counter", "Object reads by the store that answered (local, remote)"},
     {"cc_backend_errors_total", "counter", "Backend failures by side and kind (connect, timeout, http5xx, refused)"},
     {"cc_open_connections", "gauge", "Client connections currently open", true},
+    {"cc_idle_connections_closed_total", "counter",
+     "Idle keep-alive connections closed early to free their thread for a queued connection", true},
     {"cc_config_reloads_total", "counter", "User database / mapping versions swapped in", true},
     {"cc_config_reload_failures_total", "counter", "Reloads that found a broken new version", true},
     {"cc_writeback_queue_depth", "gauge", "Objects waiting for write-back delivery", true},

@@ -14,7 +14,9 @@
 #include <poll.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -45,6 +47,19 @@ public:
         std::lock_guard lock(m_);
         return stopping_;
     }
+    // Whether connections wait in the server's queue for a thread (set once the server runs).
+    void set_queue_probe(std::function<bool()> probe) {
+        std::lock_guard lock(m_);
+        queued_ = std::move(probe);
+    }
+    bool others_waiting() {
+        std::function<bool()> probe;
+        {
+            std::lock_guard lock(m_);
+            probe = queued_;
+        }
+        return probe && probe();
+    }
     void stop() {
         std::lock_guard lock(m_);
         stopping_ = true;
@@ -58,37 +73,59 @@ public:
 private:
     std::mutex m_;
     std::set<Poco::Net::StreamSocket*> idle_;
+    std::function<bool()> queued_;
     bool stopping_ = false;
 };
 
 namespace {
 
-// Poco's HTTPServerSession::hasMoreRequests() waits for the next request on a
-// keep-alive connection through a fresh epoll instance every time (create,
-// ctl, wait, close: four system calls per request); one poll(2) does the same.
-// TLS connections keep Poco's wait, which also sees bytes OpenSSL has buffered.
+// Waits for the next request of a connection. Two things Poco's
+// HTTPServerSession::hasMoreRequests() does not do:
+// - it waits through a fresh epoll instance every time (create, ctl, wait,
+//   close: four system calls per request); one poll(2) does the same;
+// - a connection holds its thread while idle between requests, so with
+//   max_threads idle keep-alive clients, a new client would wait up to the
+//   keep-alive timeout. Idle connections wait in slices of a second and give
+//   up their thread as soon as another connection is queued for one.
+// TLS connections wait through Poco's poll, which also sees OpenSSL's buffer.
 class KeepAliveSession : public Poco::Net::HTTPServerSession {
 public:
-    KeepAliveSession(const Poco::Net::StreamSocket& s, Poco::Net::HTTPServerParams::Ptr params, bool tls)
-        : HTTPServerSession(s, params), params_(std::move(params)), tls_(tls) {}
+    KeepAliveSession(const Poco::Net::StreamSocket& s, Poco::Net::HTTPServerParams::Ptr params,
+                     std::function<bool()> others_waiting)
+        : HTTPServerSession(s, params), params_(std::move(params)), others_waiting_(std::move(others_waiting)),
+          tls_(socket().secure()) {}
 
     bool next_request_arrives() {
-        if (tls_) return hasMoreRequests();
         if (!socket().impl()->initialized()) return false;
         const bool first = first_;
         first_ = false;
         if (!first && !getKeepAlive()) return false;
         if (buffered() > 0) return true;   // pipelined: already read
-        const Poco::Timespan wait = first ? getTimeout() : params_->getKeepAliveTimeout();
+        auto left = std::chrono::milliseconds((first ? getTimeout() : params_->getKeepAliveTimeout()).totalMilliseconds());
+        for (;;) {
+            const auto slice = std::min(left, std::chrono::milliseconds(first ? left : std::chrono::seconds(1)));
+            if (readable(slice)) return true;
+            left -= slice;
+            if (left.count() <= 0) return false;
+            if (others_waiting_ && others_waiting_()) {
+                metrics::add("cc_idle_connections_closed_total", {});
+                return false;   // idle while others wait for a thread: this one closes
+            }
+        }
+    }
+
+private:
+    bool readable(std::chrono::milliseconds wait) {
+        if (tls_) return socket().poll(Poco::Timespan(wait.count() * 1000), Poco::Net::Socket::SELECT_READ);
         pollfd p{socket().impl()->sockfd(), POLLIN, 0};
         int r;
-        do r = ::poll(&p, 1, static_cast<int>(wait.totalMilliseconds()));
+        do r = ::poll(&p, 1, static_cast<int>(wait.count()));
         while (r < 0 && errno == EINTR);
         return r > 0;
     }
 
-private:
     Poco::Net::HTTPServerParams::Ptr params_;
+    std::function<bool()> others_waiting_;
     bool tls_;
     bool first_ = true;
 };
@@ -104,7 +141,7 @@ public:
         struct Closed {
             ~Closed() { metrics::add("cc_open_connections", {}, -1); }
         } closed;
-        KeepAliveSession session(socket(), params_, socket().secure());
+        KeepAliveSession session(socket(), params_, [this] { return registry_.others_waiting(); });
         bool linger = false;
         for (;;) {
             if (!registry_.idle(&socket())) break;
@@ -227,7 +264,7 @@ void Server::start() {
     params->setMaxQueued(s.max_threads * 4);
     params->setKeepAlive(true);
     params->setMaxKeepAliveRequests(0);                       // unlimited (the connection loop never limits them)
-    params->setKeepAliveTimeout(Poco::Timespan(30, 0));
+    params->setKeepAliveTimeout(Poco::Timespan(s.keep_alive_timeout, 0));
     params->setTimeout(Poco::Timespan(60, 0));                // a silent client is dropped after 60 s
     params->setServerName("cloud-connector");
 
@@ -245,6 +282,7 @@ void Server::start() {
     }
     pool_ = std::make_unique<Poco::ThreadPool>(2, s.max_threads, 60);
     tcp_ = std::make_unique<Poco::Net::TCPServer>(new S3ConnectionFactory(handler_, params, *registry_), *pool_, socket, params);
+    registry_->set_queue_probe([tcp = tcp_.get()] { return tcp->queuedConnections() > 0; });
     tcp_->start();   // readiness stays "starting" until the caller has loaded everything
     log::info("listening on ", socket.address().toString(), s.tls_cert_file.empty() ? " (http)" : " (https)");
 }
@@ -264,6 +302,7 @@ void Server::stop(int grace_seconds) {
         log::warning(tcp_->currentConnections(), " connections still open after the ", grace_seconds, " s grace period");
         return;
     }
+    registry_->set_queue_probe(nullptr);
     tcp_.reset();
     pool_->joinAll();
     pool_.reset();

@@ -143,3 +143,35 @@ def test_request_id_reaches_the_backends(connector, remote, uid):
                 found[side] = True
         time.sleep(0.2)
     assert found == {side: True for side in sides}
+
+
+def test_idle_keep_alive_connections_give_their_threads_to_waiting_ones(make_connector):
+    """With every request thread held by an idle keep-alive connection, a new client is still
+    served: idle connections close once another connection waits for a thread (instead of
+    holding it for the whole keep-alive timeout, here an hour)."""
+    import http.client
+    c = make_connector(extra_conf="max_threads = 2\nkeep_alive_timeout = 3600").start()
+    idle = []
+    for _ in range(2):
+        conn = http.client.HTTPConnection("127.0.0.1", c.port, timeout=60)
+        conn.request("GET", "/healthcheck")
+        r = conn.getresponse()
+        assert r.status == 200 and r.getheader("Connection", "").lower() != "close"
+        r.read()
+        idle.append(conn)   # kept open, idle: each holds one of the two threads
+    # A third client: served (before the client's own 60 s timeout, far below the hour).
+    third = c.client()
+    third.put_object(Bucket="bucket1", Key="threads-yield", Body=b"served")
+    assert third.get_object(Bucket="bucket1", Key="threads-yield")["Body"].read() == b"served"
+    # One idle connection was closed by the server to make room (its EOF arrived before the
+    # third client was served); the other may stay, as no one waits any more.
+    closed = 0
+    for conn in idle:
+        conn.sock.settimeout(2)
+        try:
+            closed += conn.sock.recv(1) == b""
+        except TimeoutError:
+            pass
+        conn.close()
+    assert closed >= 1
+    assert scrape(c.url)["cc_idle_connections_closed_total"] >= 1
