@@ -140,6 +140,10 @@ class FileStoreView:
     def head_object(self, Bucket, Key):
         return self._head_of(self._find(Bucket, Key, "HeadObject", botocore.exceptions.ClientError)[1])
 
+    def metadata_as_stored(self, Bucket, Key):
+        """User metadata exactly as recorded (RFC 2047 words stay encoded)."""
+        return dict(self._find(Bucket, Key, "HeadObject", botocore.exceptions.ClientError)[1]["user_meta"])
+
     def get_object(self, Bucket, Key):
         store, rec = self._find(Bucket, Key, "GetObject", NoSuchKey)
         data = (store / "objects" / rec["file"]).read_bytes()
