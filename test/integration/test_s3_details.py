@@ -6,6 +6,8 @@ import botocore
 import pytest
 import requests
 
+from conftest import local_name
+
 
 def raw_get(connector, key, headers):
     c = connector.client()
@@ -114,3 +116,34 @@ def test_object_tagging_reads_as_empty(s3, uid):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.get_object_tagging(Bucket="bucket1", Key=f"tags-{uid}-missing")
     assert e.value.response["Error"]["Code"] == "NoSuchKey"
+
+
+def test_directory_markers_as_hadoop_s3a_makes_them(connector, local, remote, uid):
+    """s3a (and the S3 consoles) create "directories" as empty keys ending in "/", probe them
+    with HEAD, list them with a delimiter and delete them after writing a child. Such keys
+    are ordinary objects here, on either side."""
+    s3 = connector.client()
+    base = f"s3a-{uid}/"
+    s3.put_object(Bucket="bucket1", Key=base + "table/", Body=b"")                 # mkdirs, local
+    remote.put_object(Bucket="bucket1", Key=base + "onprem-dir/", Body=b"")         # an on-prem marker
+    head = s3.head_object(Bucket="bucket1", Key=base + "table/")
+    assert head["ContentLength"] == 0
+    assert s3.head_object(Bucket="bucket1", Key=base + "onprem-dir/")["ContentLength"] == 0
+    assert local.head_object(Bucket="cloud-data", Key=local_name(base + "table/"))["ContentLength"] == 0
+    # A probe for the file first, then the directory: 404 then a listing with max-keys 2.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.head_object(Bucket="bucket1", Key=base + "table")
+    assert e.value.response["Error"]["Code"] == "404"
+    probe = s3.list_objects_v2(Bucket="bucket1", Prefix=base + "table/", Delimiter="/", MaxKeys=2)
+    assert [o["Key"] for o in probe["Contents"]] == [base + "table/"]
+    # A file under it, then the listing of the parent with a delimiter shows both directories once.
+    s3.put_object(Bucket="bucket1", Key=base + "table/part-00000", Body=b"row\n")
+    top = s3.list_objects_v2(Bucket="bucket1", Prefix=base, Delimiter="/")
+    assert [p["Prefix"] for p in top["CommonPrefixes"]] == [base + "onprem-dir/", base + "table/"]
+    assert "Contents" not in top
+    inside = s3.list_objects_v2(Bucket="bucket1", Prefix=base + "table/", Delimiter="/")
+    assert [o["Key"] for o in inside["Contents"]] == [base + "table/", base + "table/part-00000"]
+    # s3a deletes the now redundant parent marker; the child stays.
+    s3.delete_objects(Bucket="bucket1", Delete={"Objects": [{"Key": base + "table/"}], "Quiet": True})
+    inside = s3.list_objects_v2(Bucket="bucket1", Prefix=base + "table/")
+    assert [o["Key"] for o in inside["Contents"]] == [base + "table/part-00000"]
