@@ -1,30 +1,79 @@
 #include "common/crypto.h"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace cc {
 
 namespace {
 
+// Digests fetched from the provider once. OpenSSL 3 fetches the implementation
+// behind EVP_sha256() & co. again on every use, and HMAC() goes through
+// EVP_Q_mac, which also fetches the MAC: together most of the cost of the short
+// inputs SigV4 signs (several HMACs per request, both directions).
+const EVP_MD* fetched(const char* name) {
+    EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+    if (!md) throw std::runtime_error(std::string("OpenSSL has no ") + name);
+    return md;   // kept for the life of the process
+}
+const EVP_MD* md_sha256() {
+    static const EVP_MD* md = fetched("SHA256");
+    return md;
+}
+const EVP_MD* md_sha1() {
+    static const EVP_MD* md = fetched("SHA1");
+    return md;
+}
+const EVP_MD* md_md5() {
+    static const EVP_MD* md = fetched("MD5");
+    return md;
+}
+
+// One digest context per thread, reused.
+EVP_MD_CTX* thread_ctx() {
+    struct Ctx {
+        EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+        ~Ctx() { EVP_MD_CTX_free(ctx); }
+    };
+    thread_local Ctx c;
+    if (!c.ctx) throw std::runtime_error("EVP_MD_CTX_new failed");
+    return c.ctx;
+}
+
 std::string evp_digest(const EVP_MD* md, std::string_view data) {
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1)
-        throw std::runtime_error("EVP_Digest failed");
+    EVP_MD_CTX* ctx = thread_ctx();
+    if (EVP_DigestInit_ex(ctx, md, nullptr) != 1 || EVP_DigestUpdate(ctx, data.data(), data.size()) != 1 ||
+        EVP_DigestFinal_ex(ctx, out, &len) != 1)
+        throw std::runtime_error("EVP digest failed");
     return std::string(reinterpret_cast<const char*>(out), len);
 }
 
+// HMAC (RFC 2104) over a prefetched digest: H((K ^ opad) || H((K ^ ipad) || data)).
 std::string hmac(const EVP_MD* md, std::string_view key, std::string_view data) {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    // HMAC() rejects a null key pointer even with length 0.
-    static const unsigned char empty = 0;
-    const void* k = key.empty() ? static_cast<const void*>(&empty) : key.data();
-    if (HMAC(md, k, static_cast<int>(key.size()),
-             reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len) == nullptr)
+    const std::size_t block = static_cast<std::size_t>(EVP_MD_get_block_size(md));
+    unsigned char k0[EVP_MAX_MD_SIZE * 2] = {};   // >= every block size used here (64)
+    if (block > sizeof k0) throw std::runtime_error("HMAC: digest block too large");
+    if (key.size() > block) {
+        const std::string hashed = evp_digest(md, key);
+        std::copy(hashed.begin(), hashed.end(), k0);
+    } else {
+        std::copy(key.begin(), key.end(), k0);
+    }
+    unsigned char pad[EVP_MAX_MD_SIZE * 2];
+    unsigned char inner[EVP_MAX_MD_SIZE], out[EVP_MAX_MD_SIZE];
+    unsigned int inner_len = 0, len = 0;
+    EVP_MD_CTX* ctx = thread_ctx();
+    for (std::size_t i = 0; i < block; ++i) pad[i] = k0[i] ^ 0x36;
+    if (EVP_DigestInit_ex(ctx, md, nullptr) != 1 || EVP_DigestUpdate(ctx, pad, block) != 1 ||
+        EVP_DigestUpdate(ctx, data.data(), data.size()) != 1 || EVP_DigestFinal_ex(ctx, inner, &inner_len) != 1)
+        throw std::runtime_error("HMAC failed");
+    for (std::size_t i = 0; i < block; ++i) pad[i] = k0[i] ^ 0x5c;
+    if (EVP_DigestInit_ex(ctx, md, nullptr) != 1 || EVP_DigestUpdate(ctx, pad, block) != 1 ||
+        EVP_DigestUpdate(ctx, inner, inner_len) != 1 || EVP_DigestFinal_ex(ctx, out, &len) != 1)
         throw std::runtime_error("HMAC failed");
     return std::string(reinterpret_cast<const char*>(out), len);
 }
@@ -42,16 +91,16 @@ int b64_value(unsigned char c) {
 
 }  // namespace
 
-std::string sha256(std::string_view data) { return evp_digest(EVP_sha256(), data); }
+std::string sha256(std::string_view data) { return evp_digest(md_sha256(), data); }
 std::string sha256_hex(std::string_view data) { return to_hex(sha256(data)); }
-std::string md5(std::string_view data) { return evp_digest(EVP_md5(), data); }
+std::string md5(std::string_view data) { return evp_digest(md_md5(), data); }
 std::string md5_hex(std::string_view data) { return to_hex(md5(data)); }
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
-    return hmac(EVP_sha256(), key, data);
+    return hmac(md_sha256(), key, data);
 }
 std::string hmac_sha1(std::string_view key, std::string_view data) {
-    return hmac(EVP_sha1(), key, data);
+    return hmac(md_sha1(), key, data);
 }
 
 std::string to_hex(std::string_view raw) {
@@ -139,9 +188,9 @@ struct Digest::Impl {
 Digest::Digest(const char* algorithm) : impl_(std::make_unique<Impl>()) {
     const EVP_MD* md = nullptr;
     std::string_view name = algorithm ? algorithm : "";
-    if (name == "md5") md = EVP_md5();
-    else if (name == "sha256") md = EVP_sha256();
-    else if (name == "sha1") md = EVP_sha1();
+    if (name == "md5") md = md_md5();
+    else if (name == "sha256") md = md_sha256();
+    else if (name == "sha1") md = md_sha1();
     else throw std::invalid_argument("unsupported digest algorithm: " + std::string(name));
     impl_->ctx = EVP_MD_CTX_new();
     if (!impl_->ctx) throw std::runtime_error("EVP_MD_CTX_new failed");
