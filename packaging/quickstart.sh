@@ -7,27 +7,42 @@
 # so the on-prem cluster is the only thing outside it.
 #   quickstart.sh          run the demo and leave it running
 #   quickstart.sh stop     stop the connector and the cluster(s)
-# Knobs: CC_DEMO_DIR (default /tmp/cc-demo), CC_PORT (8300), CC_BUILD_DIR (build),
+# Knobs: CC_DEMO_DIR (default /tmp/cc-demo), CC_PORT (8300), CC_ONPREM_PORT (8180,
+#   the cluster also takes the next 4 ports), CC_CLOUD_PORT (8190), CC_BUILD_DIR (build),
 #   CC_DEMO_LOCAL=swift    the two-cluster demo: the local copies go to a second
 #                          Swift cluster's S3 API (a cloud bucket) instead.
+# Runs as root (the Swift servers of the throwaway cluster do).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CC_BACKENDS_DIR=${CC_DEMO_DIR:-/tmp/cc-demo}
 DEMO=$CC_BACKENDS_DIR
-ONPREM_PORT=8180 CLOUD_PORT=8190 CC_PORT=${CC_PORT:-8300}
+ONPREM_PORT=${CC_ONPREM_PORT:-8180} CLOUD_PORT=${CC_CLOUD_PORT:-8190} CC_PORT=${CC_PORT:-8300}
 LOCAL_KIND=${CC_DEMO_LOCAL:-file}
 export CC_BUILD_DIR=${CC_BUILD_DIR:-build}
 BIN=$(cd "$ROOT" && realpath -m "$CC_BUILD_DIR")/cloud-connector
 
 stop() {
-    [[ -f $DEMO/connector.pid ]] && kill "$(cat "$DEMO/connector.pid")" 2>/dev/null || true
-    rm -f "$DEMO/connector.pid"
+    if [[ ! -d $DEMO ]]; then
+        echo "no demo in $DEMO (set CC_DEMO_DIR to the directory the demo used)" >&2
+        return 1
+    fi
+    if [[ -f $DEMO/connector.pid ]]; then
+        local pid
+        pid=$(cat "$DEMO/connector.pid")
+        if kill "$pid" 2>/dev/null; then
+            # It drains open requests first (up to --shutdown-grace); wait until it is gone.
+            for _ in $(seq 350); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            echo "cloud-connector (pid $pid) stopped"
+        fi
+        rm -f "$DEMO/connector.pid"
+    fi
     bash test/backends/swift-cluster.sh stop onprem || true
     [[ -d $DEMO/cloud ]] && { bash test/backends/swift-cluster.sh stop cloud || true; }
-    return 0
+    echo "everything stopped; the demo's files stay in $DEMO (rm -rf $DEMO to remove them)"
 }
-if [[ "${1:-}" == "stop" ]]; then stop; exit 0; fi
+if [[ "${1:-}" == "stop" ]]; then stop; exit; fi
+[[ $EUID -eq 0 ]] || { echo "run as root (e.g. sudo bash packaging/quickstart.sh): the throwaway Swift cluster needs it" >&2; exit 2; }
 [[ $LOCAL_KIND == file || $LOCAL_KIND == swift ]] || { echo "CC_DEMO_LOCAL must be file or swift" >&2; exit 2; }
 
 bash packaging/install-deps.sh
@@ -82,7 +97,7 @@ cat > "$DEMO/conf/sync-config.json" <<JSON
 JSON
 
 [[ -f $DEMO/connector.pid ]] && kill "$(cat "$DEMO/connector.pid")" 2>/dev/null && sleep 0.5 || true
-"$BIN" --config "$DEMO/conf/cloud-connector.conf" >"$DEMO/connector.log" 2>&1 &
+"$BIN" --config "$DEMO/conf/cloud-connector.conf" >>"$DEMO/connector.log" 2>&1 &
 echo $! > "$DEMO/connector.pid"
 for _ in $(seq 100); do
     curl -sf -o /dev/null "http://127.0.0.1:$CC_PORT/readyz" && break   # 200 once users and mapping are loaded
@@ -102,8 +117,8 @@ set +x
 if [[ $LOCAL_KIND == file ]]; then
     echo "== where the new object landed: the embedded file store $DEMO/local-store"
     echo "   (data files named by hash under objects/, metadata in RocksDB under meta/):"
-    find "$DEMO/local-store/objects" -type f -printf '   %P  %s bytes\n'
-    grep -rl "hello from the cloud side" "$DEMO/local-store/objects" >/dev/null
+    landed=$(grep -rl "hello from the cloud side" "$DEMO/local-store/objects")
+    for f in $landed; do echo "   ${f#"$DEMO"/local-store/objects/}  $(stat -c %s "$f") bytes"; done
 else
     echo "== where the new object landed in the cloud store (1space layout):"
     ENDPOINT=http://127.0.0.1:$CLOUD_PORT aws s3 ls --recursive s3://cloud-data/ | grep reports/cloud.txt
@@ -111,4 +126,8 @@ fi
 echo "== the on-prem container is untouched:"
 ENDPOINT=http://127.0.0.1:$ONPREM_PORT aws s3 ls s3://demo/reports/
 echo "== running. Try: AWS_ACCESS_KEY_ID=test:tester AWS_SECRET_ACCESS_KEY=testing aws --endpoint-url $ENDPOINT s3 ls s3://demo/"
-echo "== stop everything with: bash packaging/quickstart.sh stop"
+if [[ $DEMO == /tmp/cc-demo ]]; then
+    echo "== stop everything with: bash packaging/quickstart.sh stop"
+else
+    echo "== stop everything with: CC_DEMO_DIR=$DEMO bash packaging/quickstart.sh stop"
+fi

@@ -16,14 +16,21 @@ if [[ -z ${CC_BACKENDS_DIR:-} ]]; then
     fresh=$CC_BACKENDS_DIR
 fi
 export CC_BACKENDS_DIR
+# Only clusters this run started are stopped at the end: with CC_BACKENDS_DIR
+# naming clusters that are already up, they stay up.
+STARTED=()
 cleanup() {
-    bash test/backends/swift-cluster.sh stop remote || true
-    bash test/backends/swift-cluster.sh stop local || true
+    for name in "${STARTED[@]}"; do bash test/backends/swift-cluster.sh stop "$name" || true; done
     [[ -n $fresh ]] && rm -rf "$fresh"
 }
 trap cleanup EXIT
 export CC_REMOTE_PORT=${CC_REMOTE_PORT:-8080} CC_LOCAL_PORT=${CC_LOCAL_PORT:-8090}
 start_cluster() {   # name port: one retry, for a machine too busy to start Swift in time
+    if bash test/backends/swift-cluster.sh status "$1" >/dev/null 2>&1; then
+        echo "run-all: the $1 cluster in $CC_BACKENDS_DIR is already up: using it, leaving it up" >&2
+        return 0
+    fi
+    STARTED+=("$1")
     bash test/backends/swift-cluster.sh start "$1" "$2" || {
         echo "run-all: starting the $1 cluster failed once; retrying" >&2
         bash test/backends/swift-cluster.sh stop "$1" || true
