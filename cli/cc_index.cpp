@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "engine/gateway.h"
+#include "storage/file_store.h"
 #include "engine/index_refresher.h"
 #include "engine/presence_index.h"
 #include "engine/writeback_journal.h"
@@ -456,6 +457,7 @@ cc::StorePtr store_of(const Config& config, const Stores& s, const Target& t, cc
 }
 
 int cmd_verify(const Options& o) {
+    cc::open_file_stores_read_only();   // an embedded file store may belong to the running server
     const Target t = parse_target(o.mapping);
     Config config = load_config(o);
     const std::string dir = state_dir_of(o, &config);
@@ -545,6 +547,7 @@ private:
 };
 
 int cmd_rebuild(const Options& o) {
+    cc::open_file_stores_read_only();   // it only lists the stores
     const Target t = parse_target(o.mapping);
     Config config = load_config(o);
     const std::string dir = state_dir_of(o, &config);

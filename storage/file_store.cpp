@@ -483,7 +483,22 @@ ReadResult answer(const std::string& key, const Record& rec, const ReadOptions& 
 
 // --- the backend ------------------------------------------------------------
 
+namespace {
+std::atomic<bool> g_read_only{false};
+}  // namespace
+
+void open_file_stores_read_only() { g_read_only = true; }
+
 FileBackend::FileBackend(std::string d) : dir(std::move(d)) {
+    if (g_read_only) {
+        rocksdb::Options options;
+        options.paranoid_checks = true;
+        rocksdb::DB* raw = nullptr;
+        const rocksdb::Status s = rocksdb::DB::OpenForReadOnly(options, dir + "/meta", &raw);
+        if (!s.ok()) throw std::runtime_error("cannot open the metadata database " + dir + "/meta read-only: " + s.ToString());
+        db_.reset(raw);
+        return;   // nothing to recover or create: the owner does that
+    }
     for (const char* sub : {"objects", "tmp", "uploads", "meta"}) {
         std::error_code ec;
         fs::create_directories(fs::path(dir) / sub, ec);
@@ -896,7 +911,7 @@ std::shared_ptr<FileBackend> backend_for(const std::string& dir) {
     auto& by_path = registry();
     if (auto it = by_path.find(dir); it != by_path.end()) return it->second;
     std::error_code ec;
-    fs::create_directories(dir, ec);
+    if (!g_read_only) fs::create_directories(dir, ec);
     if (ec) throw std::runtime_error("cannot create " + dir + ": " + ec.message());
     const std::string canonical = fs::canonical(dir, ec).string();
     if (ec) throw std::runtime_error(dir + ": " + ec.message());

@@ -46,6 +46,11 @@ struct FileLocation {
 // that names no absolute directory (another host, a relative path, bad %-escapes).
 std::optional<std::string> file_store_dir(const std::string& url);
 
+// For tools that inspect a store a running server owns (cc-index verify): from
+// now on, this process opens store directories read-only (RocksDB's read-only
+// mode takes no lock and sees what was written before the open); writes fail.
+void open_file_stores_read_only();
+
 class FileBackend;
 
 class FileStore : public ObjectStore {

@@ -393,3 +393,27 @@ def test_help_explains_every_option(cc_index_bin):
         assert r.returncode == 0, r.stderr
         for option in options + ["--state-dir", "--config" if cmd in ("verify", "rebuild") else "DIR", "Exit status"]:
             assert option in r.stdout, (cmd, option)
+
+
+def test_verify_next_to_a_server_that_owns_a_file_store(make_connector, cc_index_bin, remote, container, tmp_path):
+    """The embedded file store belongs to the running server (RocksDB locks it): verify reads
+    it read-only beside the server instead of failing on the lock."""
+    base = {k: v for k, v in mapping_entries()[0].items() if k not in ("aws_identity", "aws_secret")}
+    entry = dict(base, account=ACCOUNT, container=container, aws_endpoint=f"file://{tmp_path / 'store'}")
+    conn = make_connector(listing="auto", entries=[entry],
+                          extra_conf="index_refresh_interval = 3600\nindex_max_staleness = 30").start()
+    s3 = conn.client()
+    for key, body in LOCAL_DATA.items():
+        s3.put_object(Bucket=container, Key=key, Body=body)
+    for key, body in REMOTE_DATA.items():
+        remote.put_object(Bucket=container, Key=key, Body=body)
+    ix = Index(cc_index_bin, conn)
+    mapping = f"{ACCOUNT}/{container}"
+    # The remote keys were written behind the server's back: the index lacks them until a refresh.
+    r = ix.with_config("verify", mapping)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"local: {len(LOCAL_DATA)} keys checked, 0 differences" in r.stdout, r.stdout
+    assert "only in remote store: ro/d" in r.stdout, r.stdout
+    # The server still owns its store: writes and reads go on.
+    s3.put_object(Bucket=container, Key="lo/after", Body=b"after")
+    assert s3.get_object(Bucket=container, Key="lo/after")["Body"].read() == b"after"
