@@ -2,6 +2,7 @@
 
 #include <Poco/String.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "common/crypto.h"
@@ -90,9 +91,26 @@ const User& find_user(const UserDb& users, const std::string& access_key) {
 // Checks the SigV4 signature over the canonical request. S3 signs the path
 // exactly as sent; a client that sent a character raw but signed it encoded
 // (or the reverse) is accepted through the re-encoded form too.
+// As S3: the Host header and every x-amz-* header sent must be signed. An
+// unsigned x-amz-meta-* or x-amz-copy-source would otherwise change what a
+// validly signed request does.
+void check_signed_headers(const S3Request& req, const std::vector<std::string>& signed_headers) {
+    auto is_signed = [&](const std::string& name) {
+        return std::find(signed_headers.begin(), signed_headers.end(), name) != signed_headers.end();
+    };
+    if (!is_signed("host")) throw access_denied("The Host header must be signed (it is not in SignedHeaders)");
+    if (!req.http) return;
+    for (const auto& [name, value] : *req.http) {
+        const std::string lower = Poco::toLower(name);
+        if (lower.rfind("x-amz-", 0) == 0 && !is_signed(lower))
+            throw access_denied("There were headers present in the request which were not signed: " + lower);
+    }
+}
+
 void verify_v4(const S3Request& req, const sigv4::AuthorizationHeader& auth, const User& user,
                const std::string& amz_date, const std::string& payload_hash,
                std::vector<std::pair<std::string, std::string>> query, Identity& id) {
+    check_signed_headers(req, auth.signed_headers);
     sigv4::CanonicalInput in;
     in.method = req.method;
     in.query = std::move(query);
@@ -140,6 +158,10 @@ Identity v4_header(const S3Request& req, const UserDb& users, const Settings& s,
     std::string payload = req.header("x-amz-content-sha256");
     if (payload.empty())
         throw invalid_request("Missing required header for this request: x-amz-content-sha256");
+    const bool hex_digest = payload.size() == 64 && payload.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+    if (!hex_digest && payload != "UNSIGNED-PAYLOAD" && payload.rfind("STREAMING-", 0) != 0)
+        throw S3Error(400, "InvalidArgument",
+                      "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* payload type or a SHA-256 hex digest");
     Identity id;
     verify_v4(req, auth, user, amz_date, payload, canonical_params(req, ""), id);
     return id;

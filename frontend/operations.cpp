@@ -40,18 +40,39 @@ const std::set<std::string, std::less<>> kUnsupported = {
     "select", "tagging", "torrent", "versioning", "versions", "website", "versionId"};
 
 
+// A value that can go into a response header as it is: no control characters
+// (CR or LF would end the header and let the rest become headers or body).
+bool header_safe(std::string_view v) {
+    return std::none_of(v.begin(), v.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return (u < 0x20 && c != '\t') || u == 0x7f;
+    });
+}
+
 void set_object_headers(Poco::Net::HTTPServerResponse& resp, const ObjectInfo& info) {
     if (!info.etag.empty()) resp.set("ETag", info.etag);
     if (info.last_modified) resp.set("Last-Modified", http_date(info.last_modified));
-    for (const auto& [k, v] : info.user_meta) resp.set("x-amz-meta-" + k, v);
-    for (const auto& [k, v] : info.headers) resp.set(k, v);
+    // Metadata decoded from RFC 2047 may hold control characters: those values go
+    // out encoded again (as S3 does), never raw.
+    for (const auto& [k, v] : info.user_meta)
+        resp.set("x-amz-meta-" + k, header_safe(v) ? v : "=?UTF-8?B?" + base64_encode(v) + "?=");
+    for (const auto& [k, v] : info.headers)
+        if (header_safe(v)) resp.set(k, v);
+}
+
+constexpr std::pair<const char*, const char*> kOverrides[] = {
+    {"response-content-type", "Content-Type"},         {"response-content-language", "Content-Language"},
+    {"response-expires", "Expires"},                   {"response-cache-control", "Cache-Control"},
+    {"response-content-disposition", "Content-Disposition"}, {"response-content-encoding", "Content-Encoding"}};
+
+// Checked before the store is asked: a response-* value becomes a header verbatim.
+void check_response_overrides(const S3Request& req) {
+    for (const auto& [param, header] : kOverrides)
+        if (const QueryParam* p = req.param(param); p && !header_safe(p->value))
+            throw S3Error(400, "InvalidArgument", std::string(param) + " must not contain control characters");
 }
 
 void apply_response_overrides(const S3Request& req, Poco::Net::HTTPServerResponse& resp) {
-    static const std::pair<const char*, const char*> kOverrides[] = {
-        {"response-content-type", "Content-Type"},         {"response-content-language", "Content-Language"},
-        {"response-expires", "Expires"},                   {"response-cache-control", "Cache-Control"},
-        {"response-content-disposition", "Content-Disposition"}, {"response-content-encoding", "Content-Encoding"}};
     for (const auto& [param, header] : kOverrides)
         if (const QueryParam* p = req.param(param)) resp.set(header, p->value);
 }
@@ -270,6 +291,7 @@ std::string classify(const S3Request& req) {
 }
 
 void get_object(OperationContext& ctx, ObjectStore& store) {
+    check_response_overrides(ctx.req);
     ResponseSink sink(ctx);
     const ReadResult r = store.get(ctx.req.key, read_options(ctx.req), sink);
     sink.finish();
@@ -277,6 +299,7 @@ void get_object(OperationContext& ctx, ObjectStore& store) {
 }
 
 void head_object(OperationContext& ctx, ObjectStore& store) {
+    check_response_overrides(ctx.req);
     ReadResult r = store.head(ctx.req.key, read_options(ctx.req));
     answer_read_status(ctx, r);
     if (r.status != ReadResult::Status::Ok && r.status != ReadResult::Status::Partial) return;

@@ -275,3 +275,75 @@ def test_unmapped_bucket_contacts_no_store(make_connector, uid):
         assert trap.accepted >= 1
     finally:
         trap.close()
+
+
+# ------------------------------------------------------------ what a signature covers
+
+def send_raw(connector, method, path, query, headers, body=b""):
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", connector.port, timeout=30)
+    try:
+        conn.putrequest(method, path + ("?" + query if query else ""), skip_host=True, skip_accept_encoding=True)
+        for k, v in headers:
+            conn.putheader(k, v)
+        if body or method in ("PUT", "POST"):
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body if body else None)
+        r = conn.getresponse()
+        return r.status, dict((k.lower(), v) for k, v in r.getheaders()), r.read()
+    finally:
+        conn.close()
+
+
+def test_unsigned_amz_headers_are_refused(connector, s3, remote, uid):
+    """Every x-amz-* header sent must be signed: an unsigned x-amz-meta-* or x-amz-copy-source
+    would otherwise change what a validly signed request does."""
+    from objects_helpers import signed_headers
+    secret_key, key = f"auth-{uid}/secret", f"auth-{uid}/innocent"
+    s3.put_object(Bucket="bucket1", Key=secret_key, Body=b"secret bytes")
+    path = f"/bucket1/{key}"
+    for extra in (("x-amz-meta-injected", "evil"), ("x-amz-copy-source", f"/bucket1/{secret_key}")):
+        hdrs = signed_headers("PUT", connector.url, path) + [extra]
+        status, headers, body = send_raw(connector, "PUT", path, "", hdrs)
+        assert status == 403, body
+        assert b"<Code>AccessDenied</Code>" in body and extra[0].encode() in body
+        assert f"<RequestId>{headers['x-amz-request-id']}</RequestId>".encode() in body
+    assert client_error_code_of(lambda: s3.head_object(Bucket="bucket1", Key=key)) == "404"
+
+
+def test_host_must_be_signed_and_payload_hash_well_formed(connector, s3, uid):
+    from objects_helpers import signed_headers
+    path = f"/bucket1/auth-{uid}/x"
+    hdrs = signed_headers("GET", connector.url, path)
+    auth = dict(hdrs)["Authorization"]
+    no_host = [(k, v.replace("SignedHeaders=host;", "SignedHeaders=") if k == "Authorization" else v)
+               for k, v in hdrs]
+    assert dict(no_host)["Authorization"] != auth   # the same signature, without host in SignedHeaders
+    status, _, body = send_raw(connector, "GET", path, "", no_host)
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body and b"Host header must be signed" in body
+    garbage = [(k, "zzz" if k.lower() == "x-amz-content-sha256" else v) for k, v in hdrs]
+    status, _, body = send_raw(connector, "GET", path, "", garbage)
+    assert status == 400 and b"<Code>InvalidArgument</Code>" in body and b"x-amz-content-sha256" in body
+
+
+def test_response_header_overrides_cannot_inject_headers(connector, s3, uid):
+    key = f"auth-{uid}/download"
+    s3.put_object(Bucket="bucket1", Key=key, Body=b"payload")
+    for param, value in (("ResponseContentDisposition", "attachment\r\nSet-Cookie: pwn=1\r\n\r\n<script>"),
+                         ("ResponseContentType", "text/html\nX-Injected: 1")):
+        url = s3.generate_presigned_url("get_object", Params={"Bucket": "bucket1", "Key": key, param: value})
+        r = requests.get(url)
+        assert r.status_code == 400, r.text
+        assert "<Code>InvalidArgument</Code>" in r.text
+        assert "Set-Cookie" not in r.headers and "X-Injected" not in r.headers
+    # A harmless override still works.
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "bucket1", "Key": key,
+                                                          "ResponseContentDisposition": 'attachment; filename="a.txt"'})
+    r = requests.get(url)
+    assert r.status_code == 200 and r.headers["Content-Disposition"] == 'attachment; filename="a.txt"'
+
+
+def client_error_code_of(call):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        call()
+    return e.value.response["Error"]["Code"]
