@@ -225,7 +225,7 @@ void complete_multipart_upload(OperationContext& ctx, ObjectStore& store) {
 void abort_multipart_upload(OperationContext& ctx, ObjectStore& store) {
     store.abort_upload(ctx.req.key, ctx.req.value("uploadId"));
     ctx.answered_by = "local";
-    ctx.resp.setStatus(Poco::Net::HTTPResponse::HTTP_NO_CONTENT);
+    ctx.resp.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_NO_CONTENT);
     ctx.resp.send();
 }
 

@@ -92,7 +92,7 @@ ReadOptions read_options(const S3Request& req) {
 // The status and headers of a successful GET or HEAD (200 or 206).
 void set_read_headers(OperationContext& ctx, const ReadResult& r) {
     auto& resp = ctx.resp;
-    resp.setStatus(r.status == ReadResult::Status::Partial ? Poco::Net::HTTPResponse::HTTP_PARTIAL_CONTENT
+    resp.setStatusAndReason(r.status == ReadResult::Status::Partial ? Poco::Net::HTTPResponse::HTTP_PARTIAL_CONTENT
                                                            : Poco::Net::HTTPResponse::HTTP_OK);
     set_object_headers(resp, r.info);
     resp.setContentType(r.info.content_type.empty() ? "binary/octet-stream" : r.info.content_type);
@@ -186,7 +186,7 @@ void answer_read_status(OperationContext& ctx, const ReadResult& r) {
             throw no_such_key(ctx.req.key);
         case S::NotModified:
             set_object_headers(resp, r.info);
-            resp.setStatus(Poco::Net::HTTPResponse::HTTP_NOT_MODIFIED);
+            resp.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_NOT_MODIFIED);
             resp.send();
             return;
         case S::PreconditionFailed: {
@@ -447,7 +447,7 @@ void copy_object(OperationContext& ctx, ObjectStore& store) {
 void delete_object(OperationContext& ctx, ObjectStore& store) {
     store.remove(ctx.req.key);
     ctx.answered_by = "local";
-    ctx.resp.setStatus(Poco::Net::HTTPResponse::HTTP_NO_CONTENT);
+    ctx.resp.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_NO_CONTENT);
     ctx.resp.send();
 }
 
@@ -520,7 +520,7 @@ void create_bucket(OperationContext& ctx, bool exists) {
 }
 
 void head_bucket(OperationContext& ctx) {
-    ctx.resp.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
+    ctx.resp.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
     ctx.resp.set("x-amz-bucket-region", "us-east-1");
     ctx.resp.setContentLength(0);
     ctx.resp.send();

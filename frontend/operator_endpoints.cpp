@@ -11,7 +11,7 @@ std::atomic<Readiness> g_readiness{Readiness::Starting};
 
 void answer(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp, int status,
             const std::string& content_type, const std::string& body) {
-    resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+    resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
     resp.setContentType(content_type);
     resp.setContentLength64(static_cast<Poco::Int64>(body.size()));
     std::ostream& out = resp.send();

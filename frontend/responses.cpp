@@ -17,7 +17,7 @@ void element(std::ostringstream& out, const char* name, const std::string& text)
 }  // namespace
 
 void send_xml(Poco::Net::HTTPServerResponse& resp, int status, const std::string& xml) {
-    resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+    resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
     resp.setContentType("application/xml");
     resp.setContentLength64(static_cast<Poco::Int64>(xml.size()));
     resp.send().write(xml.data(), static_cast<std::streamsize>(xml.size()));
@@ -36,7 +36,7 @@ void send_error(Poco::Net::HTTPServerResponse& resp, const S3Error& err, const s
     out << "</Error>";
     if (head_request) {
         // HEAD answers carry no body; the code travels in a header for debugging.
-        resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(err.status()));
+        resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(err.status()));
         resp.set("x-amz-error-code", err.code());
         resp.setContentLength(0);
         resp.send();

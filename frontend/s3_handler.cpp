@@ -31,6 +31,10 @@ std::string quoted(std::string_view s) {
 // the next request: drain a small one, otherwise close the connection.
 void settle_unread_body(S3Request* req, Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServerResponse& resp) {
     if (req && req->body_consumed) return;
+    if (ambiguous_framing(http)) {   // no draining: where the body ends is the question
+        resp.setKeepAlive(false);
+        return;
+    }
     const bool has_body = http.getChunkedTransferEncoding() || (http.hasContentLength() && http.getContentLength64() > 0);
     if (!has_body) return;
     if (!http.getExpectContinue() && http.hasContentLength() && http.getContentLength64() <= 64 * 1024) {
@@ -75,7 +79,10 @@ void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServer
     resp.set("x-amz-request-id", id);
     resp.set("x-amz-id-2", host_id());
     resp.set("Server", "cloud-connector");
-    if (serve_operator_endpoint(http, resp)) return;   // probes and scrapes: no auth, no access line
+    if (serve_operator_endpoint(http, resp)) {   // probes and scrapes: no auth, no access line
+        settle_unread_body(nullptr, http, resp);
+        return;
+    }
 
     std::optional<S3Request> req;
     std::optional<Identity> who;
@@ -117,6 +124,9 @@ void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServer
             else if (op == "DeleteObjects") delete_objects(ctx, store);
             else throw S3Error(501, "NotImplemented", op + " is not implemented by cloud-connector yet");
         }
+        // A body the operation did not read (a GET or DELETE with one) must not be
+        // taken for the next request on this connection: drained, or the connection closes.
+        settle_unread_body(&*req, http, resp);
         side = ctx.answered_by.empty() ? "-" : ctx.answered_by;
         bytes_out = ctx.bytes_out;
         bytes_in = ctx.bytes_in;

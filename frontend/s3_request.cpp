@@ -1,5 +1,7 @@
 #include "frontend/s3_request.h"
 
+#include <Poco/String.h>
+
 #include "common/s3error.h"
 
 namespace cc {
@@ -44,8 +46,28 @@ std::string bucket_from_host(std::string host, const std::vector<std::string>& d
 }
 }  // namespace
 
+bool ambiguous_framing(const Poco::Net::HTTPServerRequest& http) {
+    std::string length;
+    int lengths = 0;
+    for (const auto& [name, value] : http) {
+        if (Poco::icompare(name, "Content-Length") != 0) continue;
+        if (lengths++ && value != length) return true;   // two different lengths
+        length = value;
+    }
+    return lengths > 0 && http.has("Transfer-Encoding");
+}
+
 S3Request parse_request(Poco::Net::HTTPServerRequest& http, std::string request_id,
                         const std::vector<std::string>& storage_domains) {
+    // Where one request's body ends must be beyond doubt, or the bytes after it
+    // could be read as another request (smuggling): refuse, and the connection closes.
+    if (ambiguous_framing(http))
+        throw S3Error(400, "BadRequest",
+                      "The request's length is ambiguous: several different Content-Length headers, "
+                      "or Content-Length together with Transfer-Encoding");
+    if (!http.has("Host")) throw S3Error(400, "InvalidRequest", "The request has no Host header");
+    if (http.getVersion() != Poco::Net::HTTPMessage::HTTP_1_1 && http.getVersion() != Poco::Net::HTTPMessage::HTTP_1_0)
+        throw S3Error(505, "HttpVersionNotSupported", "Only HTTP/1.0 and HTTP/1.1 are supported, not " + http.getVersion());
     S3Request r;
     r.http = &http;
     r.request_id = std::move(request_id);
@@ -64,6 +86,8 @@ S3Request parse_request(Poco::Net::HTTPServerRequest& http, std::string request_
     std::string path;
     if (!percent_decode(r.raw_path, path)) bad_uri("invalid percent-encoding in the path");
     if (!is_valid_utf8(path)) bad_uri("the path is not valid UTF-8");
+    // NUL cannot appear in an XML listing (XML 1.0 has no way to write it).
+    if (path.find('\0') != std::string::npos) bad_uri("the path contains a NUL character (%00)");
     for (const auto& p : r.query)
         if (!is_valid_utf8(p.value) || !is_valid_utf8(p.name)) bad_uri("the query string is not valid UTF-8");
 

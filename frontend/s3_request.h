@@ -30,7 +30,10 @@ struct S3Request {
     std::string sigv2_resource_path() const;
 };
 
-// Throws S3Error: InvalidURI (bad percent-encoding, invalid UTF-8), KeyTooLongError.
+// Several different Content-Length headers, or Content-Length with Transfer-Encoding.
+bool ambiguous_framing(const Poco::Net::HTTPServerRequest& http);
+
+// Throws S3Error: BadRequest (ambiguous framing), InvalidRequest (no Host), InvalidURI (bad percent-encoding, invalid UTF-8), KeyTooLongError.
 // Virtual-hosted style ("bucket.<domain>[:port]") is recognised for the
 // given storage domains; everything else is path style.
 S3Request parse_request(Poco::Net::HTTPServerRequest& http, std::string request_id,

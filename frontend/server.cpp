@@ -165,6 +165,10 @@ public:
                     reject_malformed(session, e.displayText());
                     lingering_close();
                     break;
+                } catch (const Poco::SyntaxException& e) {   // e.g. Content-Length: 5abc
+                    reject_malformed(session, "a header value could not be parsed (" + e.displayText() + ")");
+                    lingering_close();
+                    break;
                 }
             } catch (const std::exception& e) {
                 // Network errors, or a failure after the response started: drop the connection.

@@ -532,3 +532,77 @@ def test_put_chunked_without_content_length(connector, local, remote, uid):
     assert_error(r, 411, "MissingContentLength")
     assert_nothing_stored(local, remote, f"bad-{uid}/")
     assert_still_serving(connector, uid)
+
+
+# ------------------------------------------------------------------ framing (request smuggling)
+
+def read_all_responses(sock_data):
+    """Status lines of every response in a byte stream."""
+    return re.findall(rb"HTTP/1\.[01] (\d{3}) ([^\r\n]*)\r\n", sock_data)
+
+
+def exchange_until_closed(port, data, timeout=10):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return out
+            out += chunk
+    finally:
+        s.close()
+
+
+def test_an_unread_body_is_never_taken_for_a_request(connector, uid):
+    """A GET (or a probe) with a body: the body is drained, not parsed as a second request."""
+    inner = b"GET /healthcheck HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+    for path in ("/healthcheck", f"/bucket1/bad-{uid}/nothing"):
+        h = sign("GET", connector.url + path, {"Content-Length": str(len(inner))}, inner)
+        head = "\r\n".join(request_lines("GET", path, dict(h, Host=f"127.0.0.1:{connector.port}"))).encode()
+        out = exchange_until_closed(connector.port, head + b"\r\n\r\n" + inner)
+        assert len(read_all_responses(out)) == 1, out
+
+
+@pytest.mark.parametrize("framing", ["two-lengths", "length-and-chunked"])
+def test_ambiguous_framing_is_refused_and_the_connection_closed(connector, local, remote, uid, framing):
+    key = f"bad-{uid}/smuggle"
+    path = f"/bucket1/{key}"
+    smuggled = b"GET /healthcheck HTTP/1.1\r\nHost: x\r\n\r\n"
+    h = sign("PUT", connector.url + path, {}, b"")
+    lines = request_lines("PUT", path, dict(h, Host=f"127.0.0.1:{connector.port}"))
+    if framing == "two-lengths":
+        lines += ["Content-Length: 5", f"Content-Length: {5 + len(smuggled)}"]
+        body = b"hello" + smuggled
+    else:
+        lines += ["Transfer-Encoding: chunked", "Content-Length: 3"]
+        body = b"5\r\nhello\r\n0\r\n\r\n" + smuggled
+    out = exchange_until_closed(connector.port, ("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+    statuses = read_all_responses(out)
+    assert statuses == [(b"400", b"Bad Request")], out
+    assert b"<Code>BadRequest</Code>" in out and b"ambiguous" in out
+    assert_nothing_stored(local, remote, f"bad-{uid}/")
+    assert_still_serving(connector, uid)
+
+
+@pytest.mark.parametrize("length", ["5abc", "0x5", "99999999999999999999999"])
+def test_unparseable_content_length_is_a_400(connector, uid, length):
+    path = f"/bucket1/bad-{uid}/cl"
+    h = sign("PUT", connector.url + path, {}, b"")
+    lines = request_lines("PUT", path, dict(h, Host=f"127.0.0.1:{connector.port}")) + [f"Content-Length: {length}"]
+    out = exchange_until_closed(connector.port, ("\r\n".join(lines) + "\r\n\r\n").encode() + b"hello")
+    assert read_all_responses(out) == [(b"400", b"Bad Request")], out
+    assert b"<Code>BadRequest</Code>" in out
+    assert_still_serving(connector, uid)
+
+
+def test_missing_host_and_unknown_versions(connector, uid):
+    out = exchange_until_closed(connector.port, f"GET /bucket1/bad-{uid} HTTP/1.1\r\n\r\n".encode())
+    assert read_all_responses(out)[0] == (b"400", b"Bad Request") and b"no Host header" in out, out
+    out = exchange_until_closed(connector.port, f"GET /bucket1/bad-{uid} HTTP/1.7\r\nHost: x\r\n\r\n".encode())
+    assert b" 505 " in out.split(b"\r\n", 1)[0] and b"HttpVersionNotSupported" in out, out
+    # Status lines carry the reason phrase of their status.
+    out = exchange_until_closed(connector.port, f"GET /bucket1/bad-{uid} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert read_all_responses(out)[0] == (b"403", b"Forbidden"), out
