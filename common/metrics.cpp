@@ -26,6 +26,8 @@ constexpr Family kFamilies[] = {
     {"cc_answered_by_total", "counter", "Object reads by the store that answered (local, remote)"},
     {"cc_backend_errors_total", "counter", "Backend failures by side and kind (connect, timeout, http5xx, refused)"},
     {"cc_open_connections", "gauge", "Client connections currently open", true},
+    {"cc_slow_request_heads_closed_total", "counter",
+     "Connections closed because their request line and headers took longer than request_header_timeout", true},
     {"cc_idle_connections_closed_total", "counter",
      "Idle keep-alive connections closed early to free their thread for a queued connection", true},
     {"cc_config_reloads_total", "counter", "User database / mapping versions swapped in", true},

@@ -18,11 +18,13 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "engine/periodic_task.h"
 #include "frontend/operator_endpoints.h"
 #include "frontend/responses.h"
 
@@ -39,9 +41,39 @@ public:
         idle_.insert(s);
         return true;
     }
+    // The request head (request line and headers) is being read from now on.
     void busy(Poco::Net::StreamSocket* s) {
         std::lock_guard lock(m_);
         idle_.erase(s);
+        reading_head_[s] = std::chrono::steady_clock::now();
+    }
+    // Returns false when the head took too long and was cut off (see below).
+    bool head_read(Poco::Net::StreamSocket* s) {
+        std::lock_guard lock(m_);
+        return reading_head_.erase(s) == 1;
+    }
+    // A client that takes longer than `limit` to send a request head (slowloris)
+    // would hold a thread: its receiving side is shut, which ends the read.
+    void expire_slow_heads(std::chrono::seconds limit) {
+        std::lock_guard lock(m_);
+        const auto now = std::chrono::steady_clock::now();
+        for (auto it = reading_head_.begin(); it != reading_head_.end();) {
+            if (now - it->second <= limit) {
+                ++it;
+                continue;
+            }
+            try {
+                it->first->shutdownReceive();
+            } catch (const Poco::Exception&) {
+            }
+            metrics::add("cc_slow_request_heads_closed_total", {});
+            it = reading_head_.erase(it);
+        }
+    }
+    void closed(Poco::Net::StreamSocket* s) {
+        std::lock_guard lock(m_);
+        idle_.erase(s);
+        reading_head_.erase(s);
     }
     bool stopping() {
         std::lock_guard lock(m_);
@@ -73,6 +105,7 @@ public:
 private:
     std::mutex m_;
     std::set<Poco::Net::StreamSocket*> idle_;
+    std::map<Poco::Net::StreamSocket*, std::chrono::steady_clock::time_point> reading_head_;
     std::function<bool()> queued_;
     bool stopping_ = false;
 };
@@ -101,9 +134,11 @@ public:
         first_ = false;
         if (!first && !getKeepAlive()) return false;
         if (buffered() > 0) return true;   // pipelined: already read
+        // A new connection gets the full timeout to send its first request, but like an
+        // idle keep-alive one it gives its thread up once others queue (after >= 1 s).
         auto left = std::chrono::milliseconds((first ? getTimeout() : params_->getKeepAliveTimeout()).totalMilliseconds());
         for (;;) {
-            const auto slice = std::min(left, std::chrono::milliseconds(first ? left : std::chrono::seconds(1)));
+            const auto slice = std::min(left, std::chrono::milliseconds(std::chrono::seconds(1)));
             if (readable(slice)) return true;
             left -= slice;
             if (left.count() <= 0) return false;
@@ -152,6 +187,13 @@ public:
                 Poco::Net::HTTPServerResponseImpl response(session);
                 try {
                     Poco::Net::HTTPServerRequestImpl request(response, session, params_);
+                    if (!registry_.head_read(&socket())) {
+                        // Cut off by the deadline: what was parsed is a truncated head.
+                        reject(session, S3Error(408, "RequestTimeout",
+                                                "Your socket connection to the server was not read from or written "
+                                                "to within the timeout period (request_header_timeout)"));
+                        break;
+                    }
                     response.setDate(Poco::Timestamp());
                     response.setVersion(request.getVersion());
                     response.setKeepAlive(params_->getKeepAlive() && request.getKeepAlive() &&
@@ -177,6 +219,7 @@ public:
                 break;
             }
         }
+        registry_.closed(&socket());
         if (linger) lingering_close();
     }
 
@@ -204,19 +247,23 @@ private:
     // The request could not even be parsed (its response object points at
     // the request that failed to construct, so a fresh one answers).
     void reject_malformed(Poco::Net::HTTPServerSession& session, const std::string& why) {
+        const bool too_big = why.find("too long") != std::string::npos || why.find("Too many") != std::string::npos;
+        reject(session, S3Error(400, too_big ? "RequestHeaderSectionTooLarge" : "BadRequest",
+                                too_big ? "Your request header section exceeds the maximum allowed size: " + why
+                                        : "The request could not be parsed as HTTP: " + why));
+    }
+
+    // Answers with `err` on a fresh response and closes (the request is not dispatched).
+    void reject(Poco::Net::HTTPServerSession& session, const S3Error& err) {
         try {
             Poco::Net::HTTPServerResponseImpl response(session);
             std::string id = new_request_id();
             response.set("x-amz-request-id", id);
             response.set("x-amz-id-2", host_id());
             response.setKeepAlive(false);
-            const bool too_big = why.find("too long") != std::string::npos || why.find("Too many") != std::string::npos;
-            S3Error err(400, too_big ? "RequestHeaderSectionTooLarge" : "BadRequest",
-                        too_big ? "Your request header section exceeds the maximum allowed size: " + why
-                                : "The request could not be parsed as HTTP: " + why);
             send_error(response, err, id, "/", false);
             log::info("access id=", id, " client=", socket().peerAddress().host().toString(),
-                      " op=- status=400 reason=", err.code());
+                      " op=- status=", err.status(), " reason=", err.code());
         } catch (const std::exception&) {
         }
     }
@@ -287,6 +334,13 @@ void Server::start() {
     pool_ = std::make_unique<Poco::ThreadPool>(2, s.max_threads, 60);
     tcp_ = std::make_unique<Poco::Net::TCPServer>(new S3ConnectionFactory(handler_, params, *registry_), *pool_, socket, params);
     registry_->set_queue_probe([tcp = tcp_.get()] { return tcp->queuedConnections() > 0; });
+    head_deadline_ = std::make_unique<PeriodicTask>(
+        "request-head deadline",
+        [registry = registry_.get(), limit = std::chrono::seconds(s.request_header_timeout)] {
+            registry->expire_slow_heads(limit);
+        },
+        std::chrono::seconds(1), /*run_first=*/false);
+    head_deadline_->start();
     tcp_->start();   // readiness stays "starting" until the caller has loaded everything
     log::info("listening on ", socket.address().toString(), s.tls_cert_file.empty() ? " (http)" : " (https)");
 }
@@ -295,6 +349,7 @@ std::uint16_t Server::port() const { return tcp_ ? tcp_->port() : 0; }
 
 void Server::stop(int grace_seconds) {
     if (!tcp_) return;
+    if (head_deadline_) head_deadline_->stop();
     set_readiness(Readiness::Stopping);
     tcp_->stop();        // stop accepting; connections already handed out keep running
     registry_->stop();   // idle keep-alive connections close now, busy ones after their request

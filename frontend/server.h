@@ -15,6 +15,7 @@
 namespace cc {
 
 class ConnectionRegistry;
+class PeriodicTask;
 
 class Server {
 public:
@@ -30,6 +31,7 @@ private:
     std::unique_ptr<ConnectionRegistry> registry_;
     std::unique_ptr<Poco::ThreadPool> pool_;
     std::unique_ptr<Poco::Net::TCPServer> tcp_;
+    std::unique_ptr<PeriodicTask> head_deadline_;   // closes connections slow to send a request head
 };
 
 }  // namespace cc

@@ -175,3 +175,42 @@ def test_idle_keep_alive_connections_give_their_threads_to_waiting_ones(make_con
         conn.close()
     assert closed >= 1
     assert scrape(c.url)["cc_idle_connections_closed_total"] >= 1
+
+
+def test_slow_or_silent_clients_cannot_hold_every_thread(make_connector):
+    """Slowloris: clients that trickle a request head, or connect and send nothing, while every
+    thread is taken. The trickler is cut off after request_header_timeout; the silent ones give
+    their threads up to queued connections; a normal client is served meanwhile."""
+    import socket
+    c = make_connector(extra_conf="max_threads = 2\nrequest_header_timeout = 2").start()
+    trickler = socket.create_connection(("127.0.0.1", c.port), timeout=60)
+    trickler.sendall(b"GET /bucket1/slow HTTP/1.1\r\nHost: x\r\n")
+    silent = socket.create_connection(("127.0.0.1", c.port), timeout=60)
+    stop = threading.Event()
+
+    def trickle():
+        while not stop.wait(0.5):
+            try:
+                trickler.sendall(b"X-Slow: 1\r\n")
+            except OSError:
+                return
+    t = threading.Thread(target=trickle)
+    t.start()
+    try:
+        s3 = c.client()
+        s3.put_object(Bucket="bucket1", Key="slowloris-probe", Body=b"served")
+        assert s3.get_object(Bucket="bucket1", Key="slowloris-probe")["Body"].read() == b"served"
+        # The trickler was cut off: a 408, not its truncated head dispatched, then the connection ends.
+        data = b""
+        while True:
+            chunk = trickler.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        assert b" 408 " in data.split(b"\r\n", 1)[0] and b"<Code>RequestTimeout</Code>" in data, data
+        assert scrape(c.url)["cc_slow_request_heads_closed_total"] >= 1
+    finally:
+        stop.set()
+        t.join()
+        trickler.close()
+        silent.close()
