@@ -12,6 +12,7 @@
 #include <Poco/Net/TCPServerConnectionFactory.h>
 
 #include <poll.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <algorithm>
@@ -26,6 +27,7 @@
 #include "common/metrics.h"
 #include "engine/periodic_task.h"
 #include "frontend/operator_endpoints.h"
+#include "frontend/raw_head.h"
 #include "frontend/responses.h"
 
 namespace cc {
@@ -149,6 +151,8 @@ public:
         }
     }
 
+    int pending() const { return buffered(); }   // received, not yet consumed
+
 private:
     bool readable(std::chrono::milliseconds wait) {
         if (tls_) return socket().poll(Poco::Timespan(wait.count() * 1000), Poco::Net::Socket::SELECT_READ);
@@ -176,7 +180,19 @@ public:
         struct Closed {
             ~Closed() { metrics::add("cc_open_connections", {}, -1); }
         } closed;
-        KeepAliveSession session(socket(), params_, [this] { return registry_.others_waiting(); });
+        // Plain connections read through a HeadCapture over a dup of the descriptor
+        // (same socket), so header values reach the handler as sent (raw_head.h).
+        // TLS ones keep Poco's reading: the capture would see ciphertext.
+        Poco::Net::StreamSocket io = socket();
+        HeadCapture* capture = nullptr;
+        if (!socket().secure()) {
+            const int fd = ::dup(socket().impl()->sockfd());
+            if (fd >= 0) {
+                capture = new HeadCapture(fd);
+                io = Poco::Net::StreamSocket(capture);   // owns it; closes the dup
+            }
+        }
+        KeepAliveSession session(io, params_, [this] { return registry_.others_waiting(); });
         bool linger = false;
         for (;;) {
             if (!registry_.idle(&socket())) break;
@@ -186,7 +202,17 @@ public:
             try {
                 Poco::Net::HTTPServerResponseImpl response(session);
                 try {
+                    // A head that arrives after bytes Poco already holds (pipelining) is not
+                    // captured from its start: it keeps Poco's reading.
+                    const bool capturing = capture && session.pending() == 0;
+                    if (capturing) capture->start();
                     Poco::Net::HTTPServerRequestImpl request(response, session, params_);
+                    if (capturing) {
+                        const std::string received = capture->stop();
+                        const std::size_t pending = static_cast<std::size_t>(session.pending());
+                        if (received.size() >= pending)
+                            restore_raw_header_values(request, std::string_view(received).substr(0, received.size() - pending));
+                    }
                     if (!registry_.head_read(&socket())) {
                         // Cut off by the deadline: what was parsed is a truncated head.
                         reject(session, S3Error(408, "RequestTimeout",

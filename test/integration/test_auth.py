@@ -347,3 +347,18 @@ def client_error_code_of(call):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         call()
     return e.value.response["Error"]["Code"]
+
+
+@pytest.mark.parametrize("value", ["=?x", "a=?b", "=?UTF-8?B?aGVsbG8=?=", "price =?EUR?="])
+def test_header_values_are_signed_and_kept_as_sent(connector, s3, local, uid, value):
+    """Values that look like RFC 2047 encoded words (or contain "=?") are signed and stored
+    byte for byte as the client sent them; the HTTP library must not decode them first."""
+    key = f"auth-{uid}/encoded-word"
+    s3.put_object(Bucket="bucket1", Key=key, Body=b"x", Metadata={"v": value}, ContentDisposition=value)
+    head = s3.head_object(Bucket="bucket1", Key=key)
+    assert head["ContentDisposition"] == value
+    # What the connector stored is the sent value (RFC 2047-encoded only if it is not ASCII).
+    assert local.head_object(Bucket=LOCAL_BUCKET, Key=local_name(key))["ContentDisposition"] == value
+    # SigV2 signs x-amz-meta-* values too.
+    v2 = connector.client(sig="s3")
+    v2.put_object(Bucket="bucket1", Key=key + "-v2", Body=b"y", Metadata={"v": value})

@@ -1,0 +1,73 @@
+#include "frontend/raw_head.h"
+
+#include <Poco/String.h>
+
+#include <sys/socket.h>
+
+#include <utility>
+#include <vector>
+
+namespace cc {
+
+int HeadCapture::receiveBytes(void* buffer, int length, int flags) {
+    const int n = StreamSocketImpl::receiveBytes(buffer, length, flags);
+    if (capturing_ && n > 0 && !(flags & MSG_PEEK)) {
+        if (captured_.size() + static_cast<std::size_t>(n) > kLimit) overflow_ = true;
+        else captured_.append(static_cast<const char*>(buffer), static_cast<std::size_t>(n));
+    }
+    return n;
+}
+
+void HeadCapture::start() {
+    captured_.clear();
+    capturing_ = true;
+    overflow_ = false;
+}
+
+std::string HeadCapture::stop() {
+    capturing_ = false;
+    if (overflow_) captured_.clear();
+    return std::exchange(captured_, {});
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    return s;
+}
+
+}  // namespace
+
+void restore_raw_header_values(Poco::Net::MessageHeader& headers, std::string_view head) {
+    if (head.find("=?") == std::string_view::npos) return;   // nothing Poco could have changed
+    std::vector<std::pair<std::string, std::string>> raw;
+    std::size_t pos = head.find('\n');                        // skip the request line
+    while (pos != std::string_view::npos && pos + 1 < head.size()) {
+        const std::size_t start = pos + 1;
+        const std::size_t end = head.find('\n', start);
+        std::string_view line = head.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+        pos = end;
+        if (trim(line).empty()) break;                        // end of the head
+        if (line.front() == ' ' || line.front() == '\t') return;   // folded lines: leave Poco's reading
+        const std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos) return;
+        raw.emplace_back(std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
+    }
+    // Only names that occur in both readings the same number of times are touched.
+    for (const auto& [name, value] : raw) {
+        if (value.find("=?") == std::string::npos) continue;
+        std::vector<std::string> sent;
+        for (const auto& [n, v] : raw)
+            if (Poco::icompare(n, name) == 0) sent.push_back(v);
+        std::size_t parsed = 0;
+        for (const auto& [n, v] : headers)
+            if (Poco::icompare(n, name) == 0) ++parsed;
+        if (parsed != sent.size()) continue;
+        headers.erase(name);
+        for (const auto& v : sent) headers.add(name, v);
+    }
+}
+
+}  // namespace cc
