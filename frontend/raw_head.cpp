@@ -70,4 +70,10 @@ void restore_raw_header_values(Poco::Net::MessageHeader& headers, std::string_vi
     }
 }
 
+bool head_complete(std::string_view head) {
+    return head.size() >= 2 && head.back() == '\n' &&
+           (head[head.size() - 2] == '\n' || (head.size() >= 4 && head.compare(head.size() - 4, 4, "\r\n\r\n") == 0) ||
+            (head.size() >= 3 && head.compare(head.size() - 3, 3, "\n\r\n") == 0));
+}
+
 }  // namespace cc

@@ -32,4 +32,7 @@ private:
 // parse the way Poco parsed it is left alone.
 void restore_raw_header_values(Poco::Net::MessageHeader& headers, std::string_view head);
 
+// Whether `head` ends with the empty line that ends a request head (CRLF or bare LF).
+bool head_complete(std::string_view head);
+
 }  // namespace cc

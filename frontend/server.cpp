@@ -207,18 +207,24 @@ public:
                     const bool capturing = capture && session.pending() == 0;
                     if (capturing) capture->start();
                     Poco::Net::HTTPServerRequestImpl request(response, session, params_);
-                    if (capturing) {
-                        const std::string received = capture->stop();
-                        const std::size_t pending = static_cast<std::size_t>(session.pending());
-                        if (received.size() >= pending)
-                            restore_raw_header_values(request, std::string_view(received).substr(0, received.size() - pending));
-                    }
                     if (!registry_.head_read(&socket())) {
                         // Cut off by the deadline: what was parsed is a truncated head.
                         reject(session, S3Error(408, "RequestTimeout",
                                                 "Your socket connection to the server was not read from or written "
                                                 "to within the timeout period (request_header_timeout)"));
                         break;
+                    }
+                    if (capturing) {
+                        const std::string received = capture->stop();
+                        const std::size_t pending = static_cast<std::size_t>(session.pending());
+                        const std::string_view head = std::string_view(received).substr(0, received.size() - std::min(pending, received.size()));
+                        if (!head_complete(head) && !received.empty()) {
+                            // The client stopped sending before the blank line ending the head:
+                            // Poco would dispatch what it got.
+                            reject(session, S3Error(400, "BadRequest", "The request head ended before the blank line that ends it"));
+                            break;
+                        }
+                        restore_raw_header_values(request, head);
                     }
                     response.setDate(Poco::Timestamp());
                     response.setVersion(request.getVersion());

@@ -606,3 +606,13 @@ def test_missing_host_and_unknown_versions(connector, uid):
     # Status lines carry the reason phrase of their status.
     out = exchange_until_closed(connector.port, f"GET /bucket1/bad-{uid} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     assert read_all_responses(out)[0] == (b"403", b"Forbidden"), out
+
+
+def test_a_truncated_request_head_is_not_dispatched(connector, uid):
+    """A client that stops sending before the blank line ending its head: 400, nothing run."""
+    out = exchange_until_closed(connector.port, b"GET /healthcheck HTTP/1.1\r\nHost: x\r\n")
+    assert read_all_responses(out) == [(b"400", b"Bad Request")], out
+    assert b"ended before the blank line" in out
+    # The complete head is served as usual.
+    out = exchange_until_closed(connector.port, b"GET /healthcheck HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert read_all_responses(out)[0] == (b"200", b"OK"), out
