@@ -289,6 +289,48 @@ def uid():
     return uuid.uuid4().hex[:10]
 
 
+AWS_CLI = "/usr/bin/aws"   # Debian's aws-cli v2 (another `aws` may come first on PATH)
+
+
+def aws_cli(endpoint, home, s3_config=""):
+    """A runner for Debian's aws-cli against `endpoint` (path style, test credentials, nothing
+    from the host's AWS_* environment); skips the test when aws-cli is not installed.
+    `s3_config` adds lines to the [default] s3 section (e.g. multipart sizes)."""
+    if not os.access(AWS_CLI, os.X_OK):
+        pytest.skip("Debian's aws-cli is not installed")
+    cfg = home / "aws-config"
+    cfg.write_text("[default]\ns3 =\n  addressing_style = path\n" + s3_config)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID="test:tester", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
+               AWS_CONFIG_FILE=str(cfg), AWS_SHARED_CREDENTIALS_FILE=str(home / "no-credentials"),
+               AWS_EC2_METADATA_DISABLED="true", AWS_PAGER="", HOME=str(home))
+
+    def run(*args, check=True, input=None, timeout=120):
+        p = subprocess.run([AWS_CLI, "--endpoint-url", endpoint, *args], env=env, capture_output=True,
+                           timeout=timeout, input=input)
+        if check:
+            assert p.returncode == 0, f"aws {' '.join(args)} -> {p.returncode}\n{p.stdout!r}\n{p.stderr!r}"
+        return p
+    return run
+
+
+def s3cmd_cli(port, home, signature_v2, chunk_mb, *options):
+    """A runner for s3cmd against a connector on loopback; skips the test when s3cmd is missing."""
+    import shutil
+    s3cmd = shutil.which("s3cmd") or "/usr/bin/s3cmd"
+    if not os.access(s3cmd, os.X_OK):
+        pytest.skip("s3cmd is not installed")
+    cfg = write_s3cmd_config(home / "s3cfg", port, signature_v2, chunk_mb)
+
+    def run(*args, check=True, timeout=120):
+        p = subprocess.run([s3cmd, "-c", str(cfg), *options, *args], capture_output=True, timeout=timeout,
+                           env=dict(os.environ, HOME=str(home)))
+        if check:
+            assert p.returncode == 0, f"s3cmd {' '.join(args)} -> {p.returncode}\n{p.stdout!r}\n{p.stderr!r}"
+        return p
+    return run
+
+
 def write_s3cmd_config(path, port, signature_v2, chunk_mb):
     """An s3cmd config pointing at a connector on loopback (path style, plain HTTP)."""
     path.write_text(f"""[default]

@@ -5,16 +5,12 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import subprocess
 
 import botocore
 import pytest
 
-from conftest import LOCAL_BUCKET, local_name, write_s3cmd_config
-
-AWS = "/usr/bin/aws"
-S3CMD = shutil.which("s3cmd") or "/usr/bin/s3cmd"
+from conftest import LOCAL_BUCKET, aws_cli, local_name, s3cmd_cli
+from objects_helpers import local_exists
 
 
 def payload(n, seed):
@@ -30,34 +26,11 @@ def local_bytes(local, key):
     return local.get_object(Bucket=LOCAL_BUCKET, Key=local_name(key))["Body"].read()
 
 
-def local_missing(local, key):
-    try:
-        local.head_object(Bucket=LOCAL_BUCKET, Key=local_name(key))
-    except botocore.exceptions.ClientError as e:
-        return e.response["ResponseMetadata"]["HTTPStatusCode"] == 404
-    return False
-
-
 # --------------------------------------------------------------------------- aws-cli
 
 @pytest.fixture
 def aws(connector, tmp_path):
-    if not os.access(AWS, os.X_OK):
-        pytest.skip("Debian's aws-cli is not installed")
-    cfg = tmp_path / "aws-config"
-    cfg.write_text("[default]\ns3 =\n  addressing_style = path\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ACCESS_KEY_ID="test:tester", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
-               AWS_CONFIG_FILE=str(cfg), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
-               AWS_EC2_METADATA_DISABLED="true", AWS_PAGER="", HOME=str(tmp_path))
-
-    def run(*args, check=True, input=None):
-        p = subprocess.run([AWS, "--endpoint-url", connector.url, *args], env=env, capture_output=True,
-                           timeout=60, input=input)
-        if check:
-            assert p.returncode == 0, f"aws {' '.join(args)} -> {p.returncode}\n{p.stdout!r}\n{p.stderr!r}"
-        return p
-    return run
+    return aws_cli(connector.url, tmp_path)
 
 
 def test_awscli_version_is_v2(aws):
@@ -166,7 +139,7 @@ def test_awscli_rm(aws, local, remote, uid, tmp_path):
     remote.put_object(Bucket="bucket1", Key=key, Body=b"on-prem copy")
     assert local_bytes(local, key) == b"delete me"
     aws("s3", "rm", f"s3://bucket1/{key}")
-    assert local_missing(local, key)
+    assert not local_exists(local, local_name(key))
     # The on-prem copy is never deleted through the connector; it shows again.
     assert remote.get_object(Bucket="bucket1", Key=key)["Body"].read() == b"on-prem copy"
     dst = tmp_path / "again.txt"
@@ -178,17 +151,7 @@ def test_awscli_rm(aws, local, remote, uid, tmp_path):
 
 @pytest.fixture(params=[True, False], ids=["sigv2", "sigv4"])
 def s3cmd(request, connector, tmp_path):
-    if not os.access(S3CMD, os.X_OK):
-        pytest.skip("s3cmd is not installed")
-    cfg = write_s3cmd_config(tmp_path / "s3cfg", connector.port, request.param, chunk_mb=15)
-
-    def run(*args, check=True):
-        p = subprocess.run([S3CMD, "-c", str(cfg), *args], capture_output=True, timeout=60,
-                           env=dict(os.environ, HOME=str(tmp_path)))
-        if check:
-            assert p.returncode == 0, f"s3cmd {' '.join(args)} -> {p.returncode}\n{p.stdout!r}\n{p.stderr!r}"
-        return p
-    return run
+    return s3cmd_cli(connector.port, tmp_path, request.param, 15)
 
 
 def test_s3cmd_put_get_ls_info_del(s3cmd, local, remote, uid, tmp_path):
@@ -221,7 +184,7 @@ def test_s3cmd_put_get_ls_info_del(s3cmd, local, remote, uid, tmp_path):
     assert dst2.read_bytes() == b"from on-prem"
 
     s3cmd("del", f"s3://bucket1/{p}up.bin")
-    assert local_missing(local, p + "up.bin")
+    assert not local_exists(local, local_name(p + "up.bin"))
     out = s3cmd("ls", f"s3://bucket1/{p}").stdout.decode()
     assert [line.split()[-1] for line in out.splitlines()] == [f"s3://bucket1/{p}remote.txt"]
 
@@ -249,7 +212,7 @@ def test_boto3_sigv2_round_trip(connector, local, remote, uid):
     assert keys == [key, p + "onprem.txt"]
 
     s3.delete_object(Bucket="bucket1", Key=key)
-    assert local_missing(local, key)
+    assert not local_exists(local, local_name(key))
     assert [o["Key"] for o in s3.list_objects(Bucket="bucket1", Prefix=p)["Contents"]] == [p + "onprem.txt"]
 
     # A SigV2 request signed with the wrong secret is refused, and stores nothing.
@@ -257,7 +220,7 @@ def test_boto3_sigv2_round_trip(connector, local, remote, uid):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         bad.put_object(Bucket="bucket1", Key=p + "forged.txt", Body=b"x")
     assert e.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
-    assert local_missing(local, p + "forged.txt")
+    assert not local_exists(local, local_name(p + "forged.txt"))
 
 
 def test_boto3_sigv2_list_objects_v2(connector, local, remote, uid):

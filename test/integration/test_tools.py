@@ -20,11 +20,10 @@ import subprocess
 
 import botocore
 import pytest
-from conftest import LOCAL_BUCKET, local_name, write_s3cmd_config
+from conftest import LOCAL_BUCKET, aws_cli, local_name, s3cmd_cli
+from objects_helpers import local_exists
 
 MiB = 1024 * 1024
-AWS = "/usr/bin/aws"
-S3CMD = shutil.which("s3cmd") or "/usr/bin/s3cmd"
 RCLONE = shutil.which("rclone") or "/usr/bin/rclone"
 
 # Keys whose path needs care in every signer: the S3 rules say canonicalise the path exactly as sent.
@@ -52,14 +51,6 @@ def multipart_etag(data, chunk):
 
 def local_get(local, key, container="bucket1"):
     return local.get_object(Bucket=LOCAL_BUCKET, Key=local_name(key, container))
-
-
-def local_missing(local, key):
-    try:
-        local.head_object(Bucket=LOCAL_BUCKET, Key=local_name(key))
-    except botocore.exceptions.ClientError as e:
-        return e.response["ResponseMetadata"]["HTTPStatusCode"] == 404
-    return False
 
 
 def local_keys(local, prefix):
@@ -119,19 +110,7 @@ def run_tool(cmd, env=None, check=True, timeout=120, input=None):
 
 @pytest.fixture
 def aws(connector, tmp_path):
-    if not os.access(AWS, os.X_OK):
-        pytest.skip("Debian's aws-cli is not installed")
-    cfg = tmp_path / "aws-config"
-    cfg.write_text("[default]\ns3 =\n  addressing_style = path\n  multipart_threshold = 8MB\n"
-                   "  multipart_chunksize = 8MB\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ACCESS_KEY_ID="test:tester", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
-               AWS_CONFIG_FILE=str(cfg), AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-               AWS_EC2_METADATA_DISABLED="true", AWS_PAGER="", HOME=str(tmp_path))
-
-    def run(*args, check=True, input=None):
-        return run_tool([AWS, "--endpoint-url", connector.url, *args], env=env, check=check, input=input)
-    return run
+    return aws_cli(connector.url, tmp_path, "  multipart_threshold = 8MB\n  multipart_chunksize = 8MB\n")
 
 
 def upload_lines(out):
@@ -244,7 +223,7 @@ def test_awscli_s3api_calls(aws, s3, local, remote, uid, tmp_path):
     aws("s3api", "copy-object", "--bucket", "bucket1", "--key", p + "onprem", "--copy-source",
         f"bucket1/{p}onprem", "--metadata-directive", "REPLACE", "--metadata", "new=2")
     assert remote.head_object(Bucket="bucket1", Key=p + "onprem")["Metadata"] == {"new": "2"}
-    assert local_missing(local, p + "onprem")
+    assert not local_exists(local, local_name(p + "onprem"))
 
     # Multipart by hand, one part copied from an object (UploadPartCopy) and one uploaded.
     part2 = tmp_path / "part2"
@@ -334,14 +313,7 @@ def test_awscli_multipart_copy_with_default_copy_props(aws, local, uid, tmp_path
 
 @pytest.fixture(params=[False, True], ids=["sigv4", "sigv2"])
 def s3cmd(request, connector, tmp_path):
-    if not os.access(S3CMD, os.X_OK):
-        pytest.skip("s3cmd is not installed")
-    cfg = write_s3cmd_config(tmp_path / "s3cfg", connector.port, request.param, chunk_mb=5)
-
-    def run(*args, check=True):
-        return run_tool([S3CMD, "-c", str(cfg), "--no-progress", *args], check=check,
-                        env=dict(os.environ, HOME=str(tmp_path)))
-    return run
+    return s3cmd_cli(connector.port, tmp_path, request.param, 5, "--no-progress")
 
 
 def test_s3cmd_multipart_put_get_ls_sync_del(s3cmd, local, remote, uid, tmp_path):
@@ -383,7 +355,7 @@ def test_s3cmd_multipart_put_get_ls_sync_del(s3cmd, local, remote, uid, tmp_path
     assert tree(down) == files
 
     s3cmd("del", f"s3://bucket1/{p}twelve.bin")
-    assert local_missing(local, p + "twelve.bin")
+    assert not local_exists(local, local_name(p + "twelve.bin"))
     s3cmd("del", "--recursive", "--force", f"s3://bucket1/{p}")
     assert local_keys(local, p) == []
     assert s3cmd("ls", "--recursive", f"s3://bucket1/{p}").stdout.decode().strip() == ""
@@ -453,7 +425,7 @@ def test_rclone_copy_sync_check_lsjson(rclone, local, remote, uid, tmp_path):
     synced = rclone("sync", "-v", str(src), f"cc:bucket1/{p}").stderr.decode()
     assert "mid.bin: Copied" in synced and "last: Deleted" in synced, synced
     assert local_get(local, f"{p}/mid.bin")["Body"].read() == files["mid.bin"]
-    assert local_missing(local, f"{p}/z/last"), synced
+    assert not local_exists(local, local_name(f"{p}/z/last")), synced
     rclone("check", str(src), f"cc:bucket1/{p}")
     again = rclone("sync", "-v", str(src), f"cc:bucket1/{p}").stderr.decode()
     assert "Copied" not in again and "Deleted" not in again, again
@@ -580,7 +552,7 @@ def test_boto3_odd_keys_every_operation(connector, local, remote, uid, sig):
 
     for n, name in enumerate(ODD_NAMES):
         s3.delete_object(Bucket="bucket1", Key=p + name)
-        assert local_missing(local, p + name), name
+        assert not local_exists(local, local_name(p + name)), name
     left = [k for k in expected if k[len(p):] not in ODD_NAMES]
     # botocore signs DeleteObjects with SigV2 over "/bucket1?delete?delete" (refused by Swift too): SigV4 here.
     r = connector.client().delete_objects(Bucket="bucket1", Delete={"Objects": [{"Key": k} for k in left]})
