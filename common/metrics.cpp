@@ -35,6 +35,8 @@ constexpr Family kFamilies[] = {
     {"cc_writeback_queue_depth", "gauge", "Objects waiting for write-back delivery", true},
     {"cc_writeback_oldest_age_seconds", "gauge", "Age of the oldest write-back still waiting", true},
     {"cc_cache_fills_total", "counter", "Cache fills by result (stored, abandoned)"},
+    {"cc_index_routed_reads_total", "counter",
+     "Reads sent to the remote store first (read_routing = index), by the store that answered (remote, local, none)"},
     {"cc_index_degraded_listings_total", "counter", "Listings served from a stale index because a store failed"},
     {"cc_index_staleness_seconds", "gauge", "Age of the last completed index refresh, as of the last refresh round"},
 };

@@ -50,65 +50,30 @@ ReadResult CachingStore::head(const std::string& key, const ReadOptions& opts) {
 }
 
 ReadResult CachingStore::get(const std::string& key, const ReadOptions& opts, BodySink& sink) {
-    // Looks at the head before any byte reaches the client. A cached copy due
-    // for revalidation aborts the read (no backend call may run inside a
-    // transfer's callback); it is checked outside and the read retried.
+    // One sink for every path. It looks at the head before any byte reaches the
+    // client: a cached copy due for revalidation aborts the read (no backend
+    // call may run inside a transfer's callback; it is checked outside and the
+    // read retried), and a remote answer, when filling, is teed into the local
+    // store as it streams. The merged store below decides which side answers.
     struct NeedsCheck {};
-    struct Router : BodySink {
-        BodySink& client;
-        const CachePolicy& policy;
-        bool checked = false;
-        Router(BodySink& c, const CachePolicy& p) : client(c), policy(p) {}
-        void begin(const ReadResult& head) override {
-            if (!checked && head.answered_by == "local" && marker_of(head.info) &&
-                std::time(nullptr) - head.info.last_modified >= policy.revalidate_after)
-                throw NeedsCheck{};
-            ReadResult clean = head;
-            strip_marker(clean.info);
-            client.begin(clean);
-        }
-        void write(const char* d, std::size_t n) override { client.write(d, n); }
-    } router(sink, policy_);
-
-    // With filling, the local copy is tried alone, so that a remote answer is
-    // read once, on the path that can tee it into the local store.
-    ObjectStore& first = policy_.fill ? *local_ : *inner_;
-    for (;;) {
-        try {
-            ReadResult r = first.get(key, opts, router);
-            strip_marker(r.info);
-            if (r.found() || !policy_.fill) return r;
-            break;
-        } catch (const NeedsCheck&) {
-            ReadResult head = local_->head(key, ReadOptions{});
-            if (head.found() && still_current(head)) {
-                router.checked = true;   // serve it; still_current dropped it otherwise
-                continue;
-            }
-            if (!policy_.fill) {
-                ReadResult r = remote_->get(key, opts, router);
-                strip_marker(r.info);
-                return r;
-            }
-            break;
-        }
-    }
-    return get_remote_filling(key, opts, sink);
-}
-
-ReadResult CachingStore::get_remote_filling(const std::string& key, const ReadOptions& opts, BodySink& sink) {
     struct Tee : BodySink {
         CachingStore& self;
         const std::string& key;
         const ReadOptions& opts;
         BodySink& client;
+        bool checked = false;
         std::unique_ptr<CacheFill> fill;
         std::uint64_t expected = 0, offered = 0;
-        Tee(CachingStore& s, const std::string& k, const ReadOptions& o, BodySink& c) : self(s), key(k), opts(o), client(c) {}
+        Tee(CachingStore& s, const std::string& k, const ReadOptions& o, BodySink& c)
+            : self(s), key(k), opts(o), client(c) {}
         void begin(const ReadResult& head) override {
+            const CachePolicy& policy = self.policy_;
+            if (!checked && head.answered_by == "local" && marker_of(head.info) &&
+                std::time(nullptr) - head.info.last_modified >= policy.revalidate_after)
+                throw NeedsCheck{};
             // Only whole objects fill: a ranged read has partial bytes.
-            if (opts.range.empty() && head.status == ReadResult::Status::Ok &&
-                head.content_length <= self.policy_.max_object_size) {
+            if (policy.fill && head.answered_by == "remote" && opts.range.empty() &&
+                head.status == ReadResult::Status::Ok && head.content_length <= policy.max_object_size) {
                 WriteOptions w;
                 w.content_type = head.info.content_type;
                 w.user_meta = head.info.user_meta;
@@ -118,23 +83,41 @@ ReadResult CachingStore::get_remote_filling(const std::string& key, const ReadOp
                 expected = head.content_length;
                 fill = CacheFill::start(*self.local_, self.id_ + "/" + key, key, std::move(w), expected);
             }
-            client.begin(head);
+            ReadResult clean = head;
+            strip_marker(clean.info);
+            client.begin(clean);
         }
         void write(const char* d, std::size_t n) override {
-            client.write(d, n);                   // the client first: a fill never slows it
+            client.write(d, n);   // the client first: a fill never slows it
             if (fill) fill->offer(d, n);
             offered += n;
         }
+        ReadResult read(ObjectStore& from) {
+            ReadResult r;
+            try {
+                r = from.get(key, opts, *this);
+            } catch (const NeedsCheck&) {
+                throw;
+            } catch (...) {
+                if (fill) fill->finish(false);
+                throw;
+            }
+            if (fill) fill->finish(offered == expected);
+            strip_marker(r.info);
+            return r;
+        }
     } tee(*this, key, opts, sink);
-    ReadResult r;
+
     try {
-        r = remote_->get(key, opts, tee);
-    } catch (...) {
-        if (tee.fill) tee.fill->finish(false);
-        throw;
+        return tee.read(*inner_);
+    } catch (const NeedsCheck&) {
     }
-    if (tee.fill) tee.fill->finish(tee.offered == tee.expected);
-    return r;
+    ReadResult head = local_->head(key, ReadOptions{});
+    if (head.found() && still_current(head)) {
+        tee.checked = true;   // serve it; still_current dropped it otherwise
+        return tee.read(*inner_);
+    }
+    return tee.read(*remote_);
 }
 
 }  // namespace cc

@@ -32,7 +32,6 @@ public:
 private:
     // For a local answer carrying the marker: is the copy still the on-prem version?
     bool still_current(const ReadResult& local_head);
-    ReadResult get_remote_filling(const std::string& key, const ReadOptions& opts, BodySink& sink);
 
     StorePtr local_, remote_;
     CachePolicy policy_;

@@ -165,11 +165,18 @@ BucketRoute Gateway::open_bucket(const User& user, const std::string& bucket) co
     }
     StorePtr local = make_local_store(*route.entry, bucket, settings_);
     StorePtr remote = make_remote_store(user, bucket, settings_);
+    MergedStore::RemoteFirst remote_first;
     if (index_) {
-        local = std::make_shared<IndexedStore>(local, *index_, index_policy_, Side::Local, user.account, bucket);
+        auto indexed_local =
+            std::make_shared<IndexedStore>(local, *index_, index_policy_, Side::Local, user.account, bucket);
+        local = indexed_local;
         remote = std::make_shared<IndexedStore>(remote, *index_, index_policy_, Side::Remote, user.account, bucket);
+        // read_routing = index: skip the local lookup of keys the fresh index has no local copy of.
+        if (route.entry->cc_read_routing.value_or(settings_.read_routing) == "index" &&
+            index_policy_.mode != ListingMode::Live)
+            remote_first = [indexed_local](const std::string& key) { return indexed_local->known_absent(key); };
     }
-    StorePtr merged = std::make_shared<MergedStore>(local, remote);
+    StorePtr merged = std::make_shared<MergedStore>(local, remote, std::move(remote_first));
     const WritePolicy writes = parse_write_policy(route.entry->cc_write_policy.value_or(settings_.write_policy));
     if (writes != WritePolicy::Local) {
         PendingUpload writer;

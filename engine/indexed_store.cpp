@@ -15,6 +15,15 @@ bool IndexedStore::fresh() const {
     return s.last_complete > 0 && std::time(nullptr) - s.last_complete <= policy_.max_staleness;
 }
 
+bool IndexedStore::known_absent(const std::string& key) const {
+    try {
+        return fresh() && !index_.get(side_, account_, container_, key);
+    } catch (const std::runtime_error& e) {
+        log::error("presence index unusable for ", account_, "/", container_, ", reading local first: ", e.what());
+        return false;
+    }
+}
+
 void IndexedStore::learn(const std::string& key) {
     ReadResult r = inner_->head(key, ReadOptions{});
     if (r.status == ReadResult::Status::Ok) index_.put(side_, account_, container_, r.info);

@@ -32,6 +32,10 @@ public:
 
     // True when the last completed refresh pass of this side is recent enough.
     bool fresh() const;
+    // True when the index is fresh and has no record of `key` on this side:
+    // the store most likely does not have it (read_routing = index). A damaged
+    // index answers false, so reads fall back to asking the store.
+    bool known_absent(const std::string& key) const;
 
 private:
     void learn(const std::string& key);   // records the store's current head of `key`

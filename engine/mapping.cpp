@@ -119,6 +119,11 @@ Mapping Mapping::parse(std::string_view json) {
                 entry_fail(i, "\"cc_write_policy\" must be local, write-through or write-back, not \"" + *v + "\"");
             e.cc_write_policy = *v;
         }
+        if (auto v = optional_string(obj, i, "cc_read_routing")) {
+            if (*v != "local-first" && *v != "index")
+                entry_fail(i, "\"cc_read_routing\" must be local-first or index, not \"" + *v + "\"");
+            e.cc_read_routing = *v;
+        }
 
         m.index_.emplace(index_key(e.account, e.container), m.entries_.size());   // first one wins
         m.entries_.push_back(std::move(e));

@@ -20,9 +20,10 @@ struct MappingEntry {
     std::string protocol = "s3";         // "s3" or "swift"
     std::optional<std::string> custom_prefix;   // absent, "" or "X" (slashes stripped)
     std::string aws_region = "us-east-1";       // optional key "aws_region" (our addition)
-    // Per-entry overrides of [cloud-connector] cache_on_read / write_policy (our additions).
+    // Per-entry overrides of [cloud-connector] cache_on_read / write_policy / read_routing (our additions).
     std::optional<bool> cc_cache_on_read;
     std::optional<std::string> cc_write_policy;          // "local", "write-through", "write-back"
+    std::optional<std::string> cc_read_routing;          // "local-first", "index"
     bool is_wildcard() const { return container == "/*"; }
 };
 

@@ -2,14 +2,23 @@
 // fall back to the remote (on-prem) store only when the local one says "not
 // here"; writes and deletes touch the local store only; listings merge both.
 // A store that fails raises S3Error (503), never a wrong "not found".
+//
+// With a `remote_first` predicate (read_routing = index), a key the predicate
+// names (the presence index is fresh and has no local copy of it) is read from
+// the remote store first, saving the local lookup that would miss; a remote
+// "not found" or failure still asks the local store, so a key written locally
+// since the index last looked is found (docs/consistency.md).
 #pragma once
+#include <functional>
+
 #include "storage/object_store.h"
 
 namespace cc {
 
 class MergedStore : public ObjectStore {
 public:
-    MergedStore(StorePtr local, StorePtr remote);
+    using RemoteFirst = std::function<bool(const std::string& key)>;
+    MergedStore(StorePtr local, StorePtr remote, RemoteFirst remote_first = nullptr);
 
     ReadResult head(const std::string& key, const ReadOptions& opts) override;
     ReadResult get(const std::string& key, const ReadOptions& opts, BodySink& sink) override;
@@ -41,7 +50,13 @@ public:
     UploadsPage list_uploads(const UploadsRequest& req) override { return local_->list_uploads(req); }
 
 private:
+    // Reads with `read(store)` in the order this key calls for; `body_started`
+    // tells whether a failed read already sent the client part of a body.
+    template <class Read>
+    ReadResult read_in_order(const std::string& key, Read read, const bool& body_started);
+
     StorePtr local_, remote_;
+    RemoteFirst remote_first_;
 };
 
 }  // namespace cc

@@ -148,6 +148,11 @@ Settings settings_from_ini(const IniFile& ini) {
              "missing (native TLS needs both tls_cert_file and tls_key_file)");
     if (s.listing != "auto" && s.listing != "index" && s.listing != "live")
         fail(kOwn, "listing", "must be auto, index or live: '" + s.listing + "'");
+    read_string(ini, kOwn, "read_routing", s.read_routing);
+    if (s.read_routing != "local-first" && s.read_routing != "index")
+        fail(kOwn, "read_routing", "must be local-first or index: '" + s.read_routing + "'");
+    if (s.read_routing == "index" && s.listing == "live")
+        fail(kOwn, "read_routing", "index needs the presence index, which listing = live turns off");
     if (auto domains = ini.get(kOwn, "storage_domain")) {
         std::string item;
         for (std::size_t i = 0; i <= domains->size(); ++i) {

@@ -39,6 +39,10 @@ struct Settings {
     std::uint64_t cache_max_object_size = 5ull << 30;   // larger objects are never filled
     int cache_revalidate_after = 300;                    // seconds before a cached copy is checked against on-prem
     std::string write_policy = "local";                  // local | write-through | write-back
+    // Which store a read asks first (per mapping entry: cc_read_routing):
+    // local-first (1space's rule), or index (a key the fresh presence index has
+    // no local copy of goes to the remote store first; docs/consistency.md).
+    std::string read_routing = "local-first";
     // Capacity of each embedded file store directory (mapping entries whose
     // aws_endpoint is file:///dir), in bytes; 0 = unlimited. Clean copies are evicted
     // least recently used first; copies that exist only locally never are.

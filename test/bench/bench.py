@@ -159,7 +159,7 @@ class Sampler:
 
 
 class Connector:
-    def __init__(self, name, listing="live", swift_baseurl=REMOTE_URL, local_endpoint=LOCAL_URL):
+    def __init__(self, name, listing="live", swift_baseurl=REMOTE_URL, local_endpoint=LOCAL_URL, extra=""):
         self.name = name
         self.dir = WORK / name
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -194,6 +194,7 @@ listing = {listing}
 # One refresh round at start (100 000 keys), none during the measurements.
 index_refresh_interval = 3600
 index_max_staleness = 7200
+{extra}
 """)
         self.proc = None
 
@@ -600,10 +601,15 @@ def main():
         started.append(onnginx)
         onfile = Connector("onfile", listing="live", local_endpoint="file").start()
         started.append(onfile)
+        # read_routing = index: reads of keys its (fresh) index has no local copy of go on-prem first.
+        routed = Connector("routed", listing="auto", extra="read_routing = index").start()
+        started.append(routed)
         if want("5"):
             wait_for_index(auto)
-        for c in (auto, live, slow, onnginx, onfile):
+        for c in (auto, live, slow, onnginx, onfile, routed):
             c.settle(INDEX_TIMEOUT)
+        if want("2"):
+            wait_until(routed.refreshed, INDEX_TIMEOUT, "the routed connector's index refresh")
         # The file store belongs to its connector: its local copy is written through it.
         s3_client(onfile.url).put_object(Bucket=BUCKET, Key=SMALL_LOCAL, Body=small_bytes)
         log("all connectors idle; measuring")
@@ -635,6 +641,12 @@ def main():
                                 run("2n_direct", R, BUCKET, "--key", SMALL_REMOTE, *small)))
             rows.append(row_pair("2n", "4 KiB GET, remote fallback (nginx as the cloud store)", runs["2n_conn"],
                                  runs["2n_direct"], "req_s", 0.9, "on-prem (Swift s3api :8080)"))
+            # With read_routing = index the fresh index says "no local copy": no local lookup at all.
+            runs.update(measure(run("2i_conn", routed.url, BUCKET, "--key", SMALL_REMOTE, *small, pid=routed.pid,
+                                    profile="2i"),
+                                run("2i_direct", R, BUCKET, "--key", SMALL_REMOTE, *small)))
+            rows.append(row_pair("2i", "4 KiB GET, remote fallback, read_routing = index (cloud store local)",
+                                 runs["2i_conn"], runs["2i_direct"], "req_s", 0.9, "on-prem (Swift s3api :8080)"))
         if want("3") or want("7"):
             log("3: 256 MiB GET streaming, local hit (sampling connector RSS)")
             big = ("--expect-bytes", BIG, "-c", STREAM_CONC)

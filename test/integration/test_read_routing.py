@@ -1,0 +1,138 @@
+"""read_routing = index: a key the fresh presence index has no local copy of is
+read from the on-prem cluster first, without the local lookup that would miss.
+The local store is still asked whenever the on-prem cluster has no answer, own
+writes are routed local at once, and the one documented window (another
+writer overwrites an on-prem key locally: the on-prem copy is served until the
+next refresh) closes with the refresh. docs/consistency.md, "Read routing"."""
+import json
+
+import botocore
+import pytest
+
+from conftest import LOCAL_BUCKET, LOCAL_PORT, local_name, mapping_entries, wait_for
+from fault_proxy import FaultProxy
+from objects_helpers import local_exists
+from test_operations import scrape
+
+ROUTED = "read_routing = index\nindex_refresh_interval = 3600\nindex_max_staleness = 7200\n"
+
+
+def routed_connector(make_connector, entries=None, extra=""):
+    """A connector with read_routing = index whose index has completed its first refresh."""
+    c = make_connector(listing="auto", entries=entries, extra_conf=ROUTED + extra).start()
+    s3 = c.client()
+    assert wait_for(lambda: s3.list_objects_v2(Bucket="bucket1", MaxKeys=1)["ResponseMetadata"]
+                    ["HTTPHeaders"].get("x-cc-listing-source") == "index")
+    return c
+
+
+def body(s3, key):
+    return s3.get_object(Bucket="bucket1", Key=key)["Body"].read()
+
+
+def status_of(call):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        call()
+    return e.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def routed(c, answered_by):
+    return scrape(c.url).get(f'cc_index_routed_reads_total{{answered_by="{answered_by}"}}', 0)
+
+
+@pytest.mark.s3_local_store("the local store fails on the network, behind a fault proxy")
+def test_on_prem_keys_are_read_without_a_local_lookup(make_connector, remote, uid):
+    # The cloud store behind a proxy that answers every request 503: a read that
+    # looked there first would fail; a routed one never asks it.
+    proxy = FaultProxy("127.0.0.1", LOCAL_PORT).start()
+    try:
+        remote.put_object(Bucket="bucket1", Key=f"rr-{uid}/onprem", Body=b"on-prem bytes")
+        entries = mapping_entries(proxy.url)
+        routed_c = routed_connector(make_connector, entries)
+        plain = make_connector(entries=entries).start()        # read_routing = local-first (the default)
+        routed_c.client().put_object(Bucket="bucket1", Key=f"rr-{uid}/cloud", Body=b"cloud bytes")
+        proxy.set_mode(503)
+        s3 = routed_c.client()
+        assert body(s3, f"rr-{uid}/onprem") == b"on-prem bytes"
+        assert s3.head_object(Bucket="bucket1", Key=f"rr-{uid}/onprem")["ContentLength"] == 13
+        assert routed(routed_c, "remote") == 2
+        # The default asks the failing cloud store first, and says so.
+        assert status_of(lambda: body(plain.client(), f"rr-{uid}/onprem")) == 503
+        # A key the index knows locally is still read locally first: the local
+        # store's failure is a 503, never a silent fallback to an older on-prem copy.
+        assert status_of(lambda: body(s3, f"rr-{uid}/cloud")) == 503
+    finally:
+        proxy.stop()
+
+
+@pytest.mark.s3_local_store("another instance shares the cloud bucket; a file store has one owner")
+def test_keys_written_locally_since_the_refresh_are_found(make_connector, local, uid):
+    c = routed_connector(make_connector)
+    s3 = c.client()
+    # Another instance (or any writer of the cloud bucket) adds a key the index has not seen.
+    other = make_connector().start()
+    other.client().put_object(Bucket="bucket1", Key=f"rr-{uid}/new", Body=b"from another instance")
+    assert local.get_object(Bucket=LOCAL_BUCKET, Key=local_name(f"rr-{uid}/new"))["Body"].read() == \
+        b"from another instance"
+    before = routed(c, "local")
+    assert body(s3, f"rr-{uid}/new") == b"from another instance"        # on-prem 404, then the local copy
+    assert s3.head_object(Bucket="bucket1", Key=f"rr-{uid}/new")["ContentLength"] == 21
+    assert routed(c, "local") - before == 2
+    assert status_of(lambda: body(s3, f"rr-{uid}/nowhere")) == 404
+    assert status_of(lambda: s3.head_object(Bucket="bucket1", Key=f"rr-{uid}/nowhere")) == 404
+
+
+def test_own_writes_route_local_at_once(make_connector, local, remote, uid):
+    key = f"rr-{uid}/overwritten"
+    remote.put_object(Bucket="bucket1", Key=key, Body=b"on-prem v1")
+    c = routed_connector(make_connector)
+    s3 = c.client()
+    assert body(s3, key) == b"on-prem v1"
+    s3.put_object(Bucket="bucket1", Key=key, Body=b"local v2")
+    assert body(s3, key) == b"local v2"            # the index learned the write synchronously
+    assert local.get_object(Bucket=LOCAL_BUCKET, Key=local_name(key))["Body"].read() == b"local v2"
+    assert remote.get_object(Bucket="bucket1", Key=key)["Body"].read() == b"on-prem v1"
+    s3.delete_object(Bucket="bucket1", Key=key)    # local copy gone: the on-prem one shows again
+    assert body(s3, key) == b"on-prem v1"
+
+
+@pytest.mark.s3_local_store("another instance shares the cloud bucket; a file store has one owner")
+def test_another_instances_overwrite_shows_after_the_next_refresh(make_connector, remote, uid):
+    # The documented window: the index said "on-prem only", so the on-prem copy is
+    # served until a refresh pass sees the local one (here: the refresh a config reload starts).
+    key = f"rr-{uid}/shared"
+    remote.put_object(Bucket="bucket1", Key=key, Body=b"on-prem v1")
+    c = routed_connector(make_connector)
+    s3 = c.client()
+    other = make_connector().start()
+    other.client().put_object(Bucket="bucket1", Key=key, Body=b"cloud v2")
+    assert body(other.client(), key) == b"cloud v2"     # local first: the other instance sees it
+    assert body(s3, key) == b"on-prem v1"               # routed: the window
+    entries = mapping_entries() + [dict(mapping_entries()[0], container="rr-unused")]
+    (c.dir / "sync-config.json").write_text(json.dumps({"containers": entries, "devices": "/srv/node"}))
+    assert wait_for(lambda: body(s3, key) == b"cloud v2", timeout=30)
+
+
+def test_routed_reads_fill_the_cache_and_then_read_locally(make_connector, local, remote, uid):
+    key = f"rr-{uid}/cached"
+    remote.put_object(Bucket="bucket1", Key=key, Body=b"z" * 5000)
+    c = routed_connector(make_connector, extra="cache_on_read = true\n")
+    s3 = c.client()
+    assert body(s3, key) == b"z" * 5000
+    assert routed(c, "remote") == 1
+    assert wait_for(lambda: local_exists(local, local_name(key)))     # the fill runs beside the client's stream
+    before = scrape(c.url).get('cc_answered_by_total{side="local"}', 0)
+    assert body(s3, key) == b"z" * 5000
+    assert scrape(c.url).get('cc_answered_by_total{side="local"}', 0) - before == 1
+    assert routed(c, "remote") == 1                     # the index knows the cached copy: not routed
+
+
+def test_read_routing_is_validated(make_connector):
+    c = make_connector(listing="live", extra_conf="read_routing = index\n")
+    with pytest.raises(RuntimeError, match="read_routing"):
+        c.start()
+    entries = mapping_entries()
+    entries[0]["cc_read_routing"] = "remote-first"
+    c = make_connector(entries=entries)
+    with pytest.raises(RuntimeError, match="cc_read_routing"):
+        c.start()
