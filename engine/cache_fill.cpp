@@ -27,7 +27,7 @@ struct CacheFill::State : BodySource {
     std::deque<std::string> chunks;
     std::size_t buffered = 0, offset = 0;
     std::uint64_t expected = 0, delivered = 0;
-    bool closed = false, abandoned = false, stored = false;
+    bool closed = false, abandoned = false, stored = false, skipped = false;
     std::string id;
     std::thread worker;
 
@@ -55,7 +55,7 @@ struct CacheFill::State : BodySource {
 };
 
 std::unique_ptr<CacheFill> CacheFill::start(ObjectStore& local, const std::string& fill_id, const std::string& key,
-                                            WriteOptions opts, std::uint64_t length) {
+                                            WriteOptions opts, std::uint64_t length, bool only_if_absent) {
     {
         std::lock_guard lock(g_running_mutex);
         if (!g_running.insert(fill_id).second) return nullptr;   // someone else is filling it
@@ -65,9 +65,15 @@ std::unique_ptr<CacheFill> CacheFill::start(ObjectStore& local, const std::strin
     st->expected = length;
     st->id = fill_id;
     fill->state_ = st;
-    st->worker = std::thread([st, &local, key, opts = std::move(opts), rid = current_request_id()] {
+    st->worker = std::thread([st, &local, key, opts = std::move(opts), only_if_absent, rid = current_request_id()] {
         RequestIdScope scope(rid);
         try {
+            if (only_if_absent && local.head(key, ReadOptions{}).found()) {
+                log::info("cache fill of '", key, "' skipped: a local copy exists (written since the index looked)");
+                std::lock_guard lock(st->m);
+                st->abandoned = st->skipped = true;
+                return;
+            }
             local.put(key, opts, *st);
             std::lock_guard lock(st->m);
             st->stored = true;
@@ -103,16 +109,17 @@ bool CacheFill::finish(bool all_bytes_offered) {
         state_->cv.notify_all();
     }
     if (state_->worker.joinable()) state_->worker.join();
-    bool stored;
+    bool stored, skipped;
     {
         std::lock_guard lock(state_->m);
         stored = state_->stored;
+        skipped = state_->skipped;
     }
     {
         std::lock_guard lock(g_running_mutex);
         g_running.erase(state_->id);
     }
-    metrics::add("cc_cache_fills_total", {{"result", stored ? "stored" : "abandoned"}});
+    metrics::add("cc_cache_fills_total", {{"result", stored ? "stored" : skipped ? "skipped" : "abandoned"}});
     state_.reset();
     return stored;
 }

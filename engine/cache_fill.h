@@ -15,8 +15,11 @@ namespace cc {
 class CacheFill {
 public:
     // Returns nullptr when another fill of `fill_id` is already running.
+    // `only_if_absent`: the read that feeds the fill did not ask the local store
+    // (read_routing = index), so the fill first checks that no local copy exists,
+    // and stores nothing if one does: it may be newer than the on-prem original.
     static std::unique_ptr<CacheFill> start(ObjectStore& local, const std::string& fill_id, const std::string& key,
-                                            WriteOptions opts, std::uint64_t length);
+                                            WriteOptions opts, std::uint64_t length, bool only_if_absent = false);
     ~CacheFill();
     void offer(const char* data, std::size_t len);   // never blocks
     // Ends the fill: true if the whole object was stored locally.

@@ -52,8 +52,9 @@ public:
 private:
     // Reads with `read(store)` in the order this key calls for; `body_started`
     // tells whether a failed read already sent the client part of a body.
+    // `routed`, if given, is set before the remote store is asked first.
     template <class Read>
-    ReadResult read_in_order(const std::string& key, Read read, const bool& body_started);
+    ReadResult read_in_order(const std::string& key, Read read, const bool& body_started, bool* routed);
 
     StorePtr local_, remote_;
     RemoteFirst remote_first_;

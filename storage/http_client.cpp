@@ -119,8 +119,19 @@ curl_socket_t connection_of(const Transfer& t) {
     return CURL_SOCKET_BAD;
 }
 
+// An environment proxy may be reached over TLS even for http:// URLs: then the
+// byte count of the socket is not the body's, and the mark is not used.
+bool proxy_configured() {
+    static const bool set = [] {
+        for (const char* name : {"http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"})
+            if (const char* v = std::getenv(name); v && *v) return true;
+        return false;
+    }();
+    return set;
+}
+
 void start_low_water(Transfer& t) {
-    if (t.req->url.rfind("http://", 0) != 0) return;
+    if (t.req->url.rfind("http://", 0) != 0 || proxy_configured()) return;
     const std::string* cl = t.resp->header("content-length");
     if (!cl || t.resp->header("transfer-encoding")) return;
     std::uint64_t length = 0;

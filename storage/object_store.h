@@ -44,6 +44,7 @@ struct ReadResult {
     std::uint64_t content_length = 0; // bytes that follow (Partial: the range length)
     std::string content_range;        // "bytes a-b/size" (Partial) or "bytes */size" (416)
     std::string answered_by;          // which store answered ("local", "remote"), for logs and metrics
+    bool local_skipped = false;       // the remote answered without the local store being asked (read_routing = index)
     bool found() const { return status != Status::NotFound; }
 };
 

@@ -136,3 +136,44 @@ def test_read_routing_is_validated(make_connector):
     c = make_connector(entries=entries)
     with pytest.raises(RuntimeError, match="cc_read_routing"):
         c.start()
+
+
+@pytest.mark.s3_local_store("another instance shares the cloud bucket; a file store has one owner")
+def test_a_routed_read_never_fills_over_a_newer_local_copy(make_connector, local, remote, uid):
+    # In the window (another instance wrote a local copy the index has not seen yet),
+    # the routed read streams the on-prem copy; its cache fill must not replace the
+    # newer local copy with it, or that version would be lost.
+    key = f"rr-{uid}/nofill"
+    remote.put_object(Bucket="bucket1", Key=key, Body=b"on-prem v1")
+    c = routed_connector(make_connector, extra="cache_on_read = true\n")
+    s3 = c.client()
+    other = make_connector().start()
+    other.client().put_object(Bucket="bucket1", Key=key, Body=b"cloud v2", Metadata={"who": "other"})
+    skipped = 'cc_cache_fills_total{result="skipped"}'
+    before = scrape(c.url).get(skipped, 0)
+    assert body(s3, key) == b"on-prem v1"                 # the documented window
+    assert wait_for(lambda: scrape(c.url).get(skipped, 0) == before + 1)
+    copy = local.get_object(Bucket=LOCAL_BUCKET, Key=local_name(key))
+    assert copy["Body"].read() == b"cloud v2"
+    assert copy["Metadata"] == {"who": "other"}           # no cached-copy marker: untouched
+    assert body(other.client(), key) == b"cloud v2"
+
+
+@pytest.mark.s3_local_store("another instance shares the cloud bucket; a file store has one owner")
+def test_an_on_prem_refusal_still_finds_a_local_copy(make_connector, uid):
+    # This user exists only in the connectors' database: on-prem refuses it (its
+    # Swift answers its requests with an error) and it reads local objects only.
+    # A local object the index has not seen yet is still served, as local-first
+    # would have served it.
+    unicode_user = ("tëst:ünïcode", "sécret✓")
+    c = routed_connector(make_connector)
+    other = make_connector().start()
+    other.client(*unicode_user).put_object(Bucket="bucket1", Key=f"rr-{uid}/mine", Body=b"local only")
+    s3 = c.client(*unicode_user)
+    assert body(s3, f"rr-{uid}/mine") == b"local only"
+    assert s3.head_object(Bucket="bucket1", Key=f"rr-{uid}/mine")["ContentLength"] == 10
+    # Nothing local: on-prem's answer stands, the very answer local-first gives.
+    plain = other.client(*unicode_user)
+    refused = status_of(lambda: body(plain, f"rr-{uid}/absent"))
+    assert refused >= 400 and refused != 404
+    assert status_of(lambda: body(s3, f"rr-{uid}/absent")) == refused

@@ -116,6 +116,64 @@ TEST_CASE_FIXTURE(Fixture, "remote down: a local copy answers, and without one t
     CHECK(status == 503);
 }
 
+TEST_CASE_FIXTURE(Fixture, "a remote refusal (403) lets a local copy answer, as local-first would have") {
+    struct Refusing : SideStore {
+        using SideStore::SideStore;
+        ReadResult head(const std::string&, const ReadOptions&) override { throw S3Error(403, "AccessDenied", "no"); }
+        ReadResult get(const std::string&, const ReadOptions&, BodySink&) override { throw S3Error(403, "AccessDenied", "no"); }
+    };
+    auto refusing = std::make_shared<Refusing>("remote", std::map<std::string, std::string>{});
+    MergedStore m(local, refusing, [](const std::string&) { return true; });
+    CHECK(get(m, "fresh-local") == "written since the index looked");
+    CHECK(m.head("fresh-local", ReadOptions{}).answered_by == "local");
+    int status = 0;
+    try {
+        get(m, "onprem");
+    } catch (const S3Error& e) {
+        status = e.status();
+    }
+    CHECK(status == 403);   // no local copy: the on-prem answer stands
+}
+
+TEST_CASE_FIXTURE(Fixture, "only an object settles a routed read: a remote 412 still lets a local copy answer") {
+    struct Refusing412 : SideStore {
+        using SideStore::SideStore;
+        ReadResult get(const std::string& key, const ReadOptions&, BodySink&) override {
+            ReadResult r;
+            r.status = ReadResult::Status::PreconditionFailed;
+            r.info.key = key;
+            r.answered_by = "remote";
+            return r;
+        }
+    };
+    auto odd = std::make_shared<Refusing412>("remote", std::map<std::string, std::string>{});
+    MergedStore m(local, odd, [](const std::string&) { return true; });
+    CHECK(get(m, "fresh-local") == "written since the index looked");
+    Collect c;
+    CHECK(m.get("nowhere", ReadOptions{}, c).status == ReadResult::Status::PreconditionFailed);
+}
+
+TEST_CASE_FIXTURE(Fixture, "routed answers are marked: the local store was not asked") {
+    MergedStore routed(local, remote, [](const std::string& key) { return key != "both"; });
+    struct Head : BodySink {
+        bool skipped = false;
+        void begin(const ReadResult& h) override { skipped = h.local_skipped; }
+        void write(const char*, std::size_t) override {}
+    } sink;
+    CHECK(routed.get("onprem", ReadOptions{}, sink).local_skipped);
+    CHECK(sink.skipped);
+    Head local_sink;
+    CHECK_FALSE(routed.get("both", ReadOptions{}, local_sink).local_skipped);
+    CHECK_FALSE(local_sink.skipped);
+    Head fresh_sink;   // remote missed, then the local store answered: it was asked
+    CHECK_FALSE(routed.get("fresh-local", ReadOptions{}, fresh_sink).local_skipped);
+    CHECK_FALSE(fresh_sink.skipped);
+    MergedStore plain(local, remote);
+    Head plain_sink;
+    CHECK_FALSE(plain.get("onprem", ReadOptions{}, plain_sink).local_skipped);
+    CHECK_FALSE(plain_sink.skipped);
+}
+
 TEST_CASE_FIXTURE(Fixture, "a remote failure after the first body byte is not retried on the local store") {
     struct Failing : SideStore {
         using SideStore::SideStore;
