@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
-#include <set>
 #include <thread>
 
 #include "common/log.h"
@@ -16,9 +16,6 @@ namespace {
 
 constexpr std::size_t kPipeCapacity = 32u << 20;
 
-std::mutex g_running_mutex;
-std::set<std::string> g_running;   // fill ids in progress
-
 }  // namespace
 
 struct CacheFill::State : BodySource {
@@ -28,6 +25,7 @@ struct CacheFill::State : BodySource {
     std::size_t buffered = 0, offset = 0;
     std::uint64_t expected = 0, delivered = 0;
     bool closed = false, abandoned = false, stored = false, skipped = false;
+    bool done = false;   // the worker has returned: nothing more reaches the local store
     std::string id;
     std::thread worker;
 
@@ -54,19 +52,49 @@ struct CacheFill::State : BodySource {
     std::uint64_t length() const override { return expected; }
 };
 
-std::unique_ptr<CacheFill> CacheFill::start(ObjectStore& local, const std::string& fill_id, const std::string& key,
-                                            WriteOptions opts, std::uint64_t length, bool only_if_absent) {
+namespace {
+std::mutex g_running_mutex;
+std::map<std::string, std::shared_ptr<CacheFill::State>> g_running;   // fills in progress, by fill id
+}  // namespace
+
+void CacheFill::supersede(const std::string& fill_id) {
+    std::shared_ptr<State> st;
     {
         std::lock_guard lock(g_running_mutex);
-        if (!g_running.insert(fill_id).second) return nullptr;   // someone else is filling it
+        auto it = g_running.find(fill_id);
+        if (it == g_running.end()) return;
+        st = it->second;
     }
-    std::unique_ptr<CacheFill> fill(new CacheFill());
+    std::unique_lock lock(st->m);
+    if (!st->abandoned && !st->done)
+        log::info("cache fill of '", fill_id, "' abandoned: the key is being written through this instance");
+    st->abandoned = true;   // a fill still reading its body aborts, storing nothing
+    st->cv.notify_all();
+    // A fill past its last byte may be committing: let it finish first, so the write overwrites it.
+    st->cv.wait(lock, [&] { return st->done; });
+}
+
+std::unique_ptr<CacheFill> CacheFill::start(ObjectStore& local, const std::string& fill_id, const std::string& key,
+                                            WriteOptions opts, std::uint64_t length, bool only_if_absent) {
     auto st = std::make_shared<State>();
     st->expected = length;
     st->id = fill_id;
+    {
+        std::lock_guard lock(g_running_mutex);
+        if (!g_running.emplace(fill_id, st).second) return nullptr;   // someone else is filling it
+    }
+    std::unique_ptr<CacheFill> fill(new CacheFill());
     fill->state_ = st;
     st->worker = std::thread([st, &local, key, opts = std::move(opts), only_if_absent, rid = current_request_id()] {
         RequestIdScope scope(rid);
+        struct Done {
+            State& st;
+            ~Done() {
+                std::lock_guard lock(st.m);
+                st.done = true;
+                st.cv.notify_all();
+            }
+        } done{*st};
         try {
             if (only_if_absent && local.head(key, ReadOptions{}).found()) {
                 log::info("cache fill of '", key, "' skipped: a local copy exists (written since the index looked)");

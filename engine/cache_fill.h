@@ -20,14 +20,19 @@ public:
     // and stores nothing if one does: it may be newer than the on-prem original.
     static std::unique_ptr<CacheFill> start(ObjectStore& local, const std::string& fill_id, const std::string& key,
                                             WriteOptions opts, std::uint64_t length, bool only_if_absent = false);
+    // A write of the key through this instance is about to start: a fill of it
+    // still reading its body is aborted (nothing stored), and one that is
+    // already committing is waited for, so the write always lands after it.
+    static void supersede(const std::string& fill_id);
     ~CacheFill();
     void offer(const char* data, std::size_t len);   // never blocks
     // Ends the fill: true if the whole object was stored locally.
     bool finish(bool all_bytes_offered);
 
+    struct State;   // shared by the client's thread, the fill's worker and supersede()
+
 private:
     CacheFill() = default;
-    struct State;
     std::shared_ptr<State> state_;
 };
 

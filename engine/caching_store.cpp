@@ -81,7 +81,7 @@ ReadResult CachingStore::get(const std::string& key, const ReadOptions& opts, Bo
                 w.headers = head.info.headers;
                 w.clean = true;   // an identical copy exists on-prem: evictable
                 expected = head.content_length;
-                fill = CacheFill::start(*self.local_, self.id_ + "/" + key, key, std::move(w), expected,
+                fill = CacheFill::start(*self.local_, self.fill_id(key), key, std::move(w), expected,
                                         head.local_skipped);
             }
             ReadResult clean = head;

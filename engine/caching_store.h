@@ -8,6 +8,7 @@
 #pragma once
 #include <string>
 
+#include "engine/cache_fill.h"
 #include "storage/forwarding_store.h"
 
 namespace cc {
@@ -27,9 +28,31 @@ public:
     ReadResult head(const std::string& key, const ReadOptions& opts) override;
     ReadResult get(const std::string& key, const ReadOptions& opts, BodySink& sink) override;
 
+    // Writes through this instance first settle a fill of the same key that may
+    // be running (CacheFill::supersede), so an acknowledged write is never
+    // overwritten by a cached copy of the older on-prem version.
+    std::string put(const std::string& key, const WriteOptions& opts, BodySource& body) override {
+        CacheFill::supersede(fill_id(key));
+        return inner_->put(key, opts, body);
+    }
+    void remove(const std::string& key) override {
+        CacheFill::supersede(fill_id(key));
+        inner_->remove(key);
+    }
+    std::optional<std::string> replace_metadata(const std::string& key, const WriteOptions& opts) override {
+        CacheFill::supersede(fill_id(key));
+        return inner_->replace_metadata(key, opts);
+    }
+    std::string complete_upload(const std::string& key, const std::string& upload_id,
+                                const std::vector<PartInfo>& parts) override {
+        CacheFill::supersede(fill_id(key));
+        return inner_->complete_upload(key, upload_id, parts);
+    }
+
     static constexpr const char* kMarker = "cc-cached-etag";   // x-amz-meta-cc-cached-etag on cached copies
 
 private:
+    std::string fill_id(const std::string& key) const { return id_ + "/" + key; }
     // For a local answer carrying the marker: is the copy still the on-prem version?
     bool still_current(const ReadResult& local_head);
 

@@ -172,9 +172,13 @@ BucketRoute Gateway::open_bucket(const User& user, const std::string& bucket) co
         local = indexed_local;
         remote = std::make_shared<IndexedStore>(remote, *index_, index_policy_, Side::Remote, user.account, bucket);
         // read_routing = index: skip the local lookup of keys the fresh index has no local copy of.
+        // Names the local listing hides (SLO manifest area) never reach the index
+        // through a refresh pass, so its silence about them means nothing: local first.
         if (route.entry->cc_read_routing.value_or(settings_.read_routing) == "index" &&
             index_policy_.mode != ListingMode::Live)
-            remote_first = [indexed_local](const std::string& key) { return indexed_local->known_absent(key); };
+            remote_first = [indexed_local, custom_prefix = route.entry->custom_prefix](const std::string& key) {
+                return !layout::is_hidden_name(key, custom_prefix) && indexed_local->known_absent(key);
+            };
     }
     StorePtr merged = std::make_shared<MergedStore>(local, remote, std::move(remote_first));
     const WritePolicy writes = parse_write_policy(route.entry->cc_write_policy.value_or(settings_.write_policy));

@@ -142,3 +142,39 @@ def test_copies_the_client_wrote_are_never_revalidated(make_connector, local, re
     remote.put_object(Bucket="bucket1", Key=key, Body=b"different on-prem")
     time.sleep(1.5)
     assert s3.get_object(Bucket="bucket1", Key=key)["Body"].read() == b"written in the cloud"
+
+
+@pytest.mark.parametrize("write", ["put", "delete"])
+@pytest.mark.parametrize("routing", ["local-first", "index"])
+def test_a_write_during_a_fill_is_never_overwritten_by_it(make_connector, local, remote, uid, write, routing):
+    # A client streams an on-prem object slowly (its fill runs alongside), and the
+    # key is written or deleted through the same instance meanwhile: the fill is
+    # abandoned, so the acknowledged write stays, in the store and in the index.
+    key = f"race-{uid}/big"
+    data = os.urandom(24 * 1024 * 1024)
+    remote.put_object(Bucket="bucket1", Key=key, Body=data)
+    extra = f"listing = auto\nread_routing = {routing}\nindex_refresh_interval = 3600\nindex_max_staleness = 7200\n"
+    c = make_connector(listing="auto", extra_conf="cache_on_read = true\n" + extra).start()
+    s3 = c.client()
+    assert wait_for(lambda: s3.list_objects_v2(Bucket="bucket1", MaxKeys=1)["ResponseMetadata"]
+                    ["HTTPHeaders"].get("x-cc-listing-source") == "index")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "bucket1", "Key": key})
+    with requests.get(url, stream=True, timeout=60) as slow:
+        pieces = slow.iter_content(65536)
+        got = [next(pieces)]
+        time.sleep(0.5)                              # the connector blocks on the client; the fill waits
+        if write == "put":
+            s3.put_object(Bucket="bucket1", Key=key, Body=b"own v2")
+        else:
+            s3.delete_object(Bucket="bucket1", Key=key)
+        got.extend(pieces)                           # the slow client still gets every on-prem byte
+    assert hashlib.md5(b"".join(got)).digest() == hashlib.md5(data).digest()
+    listed = s3.list_objects_v2(Bucket="bucket1", Prefix=key).get("Contents", [])
+    if write == "put":
+        assert local.get_object(Bucket=LOCAL_BUCKET, Key=local_name(key))["Body"].read() == b"own v2"
+        assert s3.get_object(Bucket="bucket1", Key=key)["Body"].read() == b"own v2"
+        assert [(o["Key"], o["Size"]) for o in listed] == [(key, 6)]
+    else:
+        assert local_head(local, key) is None        # no cached copy came back
+        assert [(o["Key"], o["Size"]) for o in listed] == [(key, len(data))]   # the on-prem object
+    assert "abandoned: the key is being written" in c.log_text()

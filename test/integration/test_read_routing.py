@@ -5,9 +5,11 @@ writes are routed local at once, and the one documented window (another
 writer overwrites an on-prem key locally: the on-prem copy is served until the
 next refresh) closes with the refresh. docs/consistency.md, "Read routing"."""
 import json
+import time
 
 import botocore
 import pytest
+import requests
 
 from conftest import LOCAL_BUCKET, LOCAL_PORT, local_name, mapping_entries, wait_for
 from fault_proxy import FaultProxy
@@ -177,3 +179,26 @@ def test_an_on_prem_refusal_still_finds_a_local_copy(make_connector, uid):
     refused = status_of(lambda: body(plain, f"rr-{uid}/absent"))
     assert refused >= 400 and refused != 404
     assert status_of(lambda: body(s3, f"rr-{uid}/absent")) == refused
+
+
+@pytest.mark.parametrize("bucket", ["prefixed", "noprefix"])
+def test_names_hidden_from_listings_are_read_local_first(make_connector, remote, uid, bucket):
+    # With a custom prefix, ".manifests/..." names are the SLO manifest area: refresh
+    # passes never list them, so the index cannot know their local copies, and an own
+    # write of such a key must not be read on-prem first once a pass has run.
+    key = f".manifests/rr-{uid}"
+    remote.put_object(Bucket=bucket, Key=key, Body=b"on-prem v1")
+    c = make_connector(listing="auto", extra_conf="read_routing = index\nindex_refresh_interval = 1\n"
+                                                  "index_max_staleness = 3600\n").start()
+    s3 = c.client()
+    try:
+        s3.put_object(Bucket=bucket, Key=key, Body=b"local v2")
+        passes = 'cc_index_staleness_seconds'
+        assert wait_for(lambda: passes in requests.get(c.url + "/metrics").text)
+        time.sleep(3)                                    # a few refresh passes (one per second)
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"local v2"
+        assert routed(c, "remote") == 0
+    finally:
+        # Other tests list ".manifests/" of these buckets and expect nothing there.
+        s3.delete_object(Bucket=bucket, Key=key)
+        remote.delete_object(Bucket=bucket, Key=key)
