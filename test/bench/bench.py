@@ -625,28 +625,22 @@ def main():
                                  "cloud store (Swift s3api :8090)"))
         if want("2"):
             log("2: 4 KiB GET, remote fallback")
-            runs.update(measure(run("2_conn", C, BUCKET, "--key", SMALL_REMOTE, *small, pid=pid, profile="2"),
-                                run("2_direct", R, BUCKET, "--key", SMALL_REMOTE, *small)))
-            rows.append(row_pair("2", "4 KiB GET, remote fallback (cloud store local)", runs["2_conn"],
-                                 runs["2_direct"], "req_s", 0.9, "on-prem (Swift s3api :8080)"))
-            # The same miss with the embedded file store as the local store: its lookup is a RocksDB read.
-            runs.update(measure(run("2f_conn", onfile.url, BUCKET, "--key", SMALL_REMOTE, *small, pid=onfile.pid,
-                                    profile="2f"),
-                                run("2f_direct", R, BUCKET, "--key", SMALL_REMOTE, *small)))
-            rows.append(row_pair("2f", "4 KiB GET, remote fallback (file store local)", runs["2f_conn"],
-                                 runs["2f_direct"], "req_s", 0.9, "on-prem (Swift s3api :8080)"))
-            # And with nginx as the cloud store: a miss over the network that costs the store little.
-            runs.update(measure(run("2n_conn", onnginx.url, BUCKET, "--key", SMALL_REMOTE, *small, pid=onnginx.pid,
-                                    profile="2n"),
-                                run("2n_direct", R, BUCKET, "--key", SMALL_REMOTE, *small)))
-            rows.append(row_pair("2n", "4 KiB GET, remote fallback (nginx as the cloud store)", runs["2n_conn"],
-                                 runs["2n_direct"], "req_s", 0.9, "on-prem (Swift s3api :8080)"))
-            # With read_routing = index the fresh index says "no local copy": no local lookup at all.
-            runs.update(measure(run("2i_conn", routed.url, BUCKET, "--key", SMALL_REMOTE, *small, pid=routed.pid,
-                                    profile="2i"),
-                                run("2i_direct", R, BUCKET, "--key", SMALL_REMOTE, *small)))
-            rows.append(row_pair("2i", "4 KiB GET, remote fallback, read_routing = index (cloud store local)",
-                                 runs["2i_conn"], runs["2i_direct"], "req_s", 0.9, "on-prem (Swift s3api :8080)"))
+            # The same on-prem GET behind four local lookups: a Swift cloud store that misses (2),
+            # the embedded file store whose miss is a RocksDB read (2f), nginx as the cloud store,
+            # a miss over the network that costs the store little (2n), and read_routing = index,
+            # where the fresh index says "no local copy" and there is no local lookup at all (2i).
+            fallbacks = [
+                ("2", auto, "4 KiB GET, remote fallback (cloud store local)"),
+                ("2f", onfile, "4 KiB GET, remote fallback (file store local)"),
+                ("2n", onnginx, "4 KiB GET, remote fallback (nginx as the cloud store)"),
+                ("2i", routed, "4 KiB GET, remote fallback, read_routing = index (cloud store local)"),
+            ]
+            for sid, conn, title in fallbacks:
+                runs.update(measure(run(f"{sid}_conn", conn.url, BUCKET, "--key", SMALL_REMOTE, *small, pid=conn.pid,
+                                        profile=sid),
+                                    run(f"{sid}_direct", R, BUCKET, "--key", SMALL_REMOTE, *small)))
+                rows.append(row_pair(sid, title, runs[f"{sid}_conn"], runs[f"{sid}_direct"], "req_s", 0.9,
+                                     "on-prem (Swift s3api :8080)"))
         if want("3") or want("7"):
             log("3: 256 MiB GET streaming, local hit (sampling connector RSS)")
             big = ("--expect-bytes", BIG, "-c", STREAM_CONC)
