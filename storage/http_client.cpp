@@ -22,7 +22,8 @@ constexpr std::size_t kMaxBufferedBody = 1 << 20;
 // consecutive requests from a thread reuse open connections to a backend.
 // It also keeps the sockets of those connections: libcurl does not tell a
 // transfer in progress which one it uses, so the handle records every socket
-// it opens and the transfer finds its own by local port (CURLOPT_PREREQFUNCTION).
+// it opens and the transfer finds its own by the addresses and ports of both
+// ends, which CURLOPT_PREREQFUNCTION reports (connection_of).
 struct ThreadHandle {
     CURL* curl = curl_easy_init();
     std::vector<curl_socket_t> sockets;
@@ -98,7 +99,8 @@ constexpr std::uint64_t kLowWaterFrom = 4ull << 20;   // bodies smaller than thi
 
 void wake_for_bytes(Transfer& t) {
     if (t.socket == CURL_SOCKET_BAD) return;
-    const std::uint64_t most = std::min<std::uint64_t>(kLowWater, 16 * 1024 * std::max<long>(1, t.req->timeouts.stall_seconds));
+    const std::uint64_t per_stall = 16 * 1024 * static_cast<std::uint64_t>(std::max<long>(1, t.req->timeouts.stall_seconds));
+    const std::uint64_t most = std::min(kLowWater, per_stall);
     const int want = static_cast<int>(std::clamp<std::uint64_t>(t.body_left, 1, most));
     if (want == t.lowat) return;
     if (setsockopt(t.socket, SOL_SOCKET, SO_RCVLOWAT, &want, sizeof want) == 0) t.lowat = want;
