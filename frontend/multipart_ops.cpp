@@ -83,7 +83,7 @@ std::string read_xml_body(OperationContext& ctx) {
         throw S3Error(400, "InvalidDigest", "The Content-MD5 you specified is not valid.");
     const std::string& payload = ctx.who.payload_hash;
     if (req.http->getExpectContinue()) ctx.resp.sendContinue();
-    RequestBody body(req.http->stream(), length, md5, payload.size() == 64 ? Poco::toLower(payload) : "");
+    RequestBody body(req.body(), length, md5, payload.size() == 64 ? Poco::toLower(payload) : "");
     std::string doc(length, '\0');
     std::size_t done = 0;
     while (done < length) done += body.read(doc.data() + done, length - done);
@@ -132,7 +132,7 @@ void upload_part(OperationContext& ctx, ObjectStore& store) {
     const std::string upload_id = req.value("uploadId");
     const BodySpec spec = checked_body(ctx, kMaxPartSize);
     if (req.http->getExpectContinue()) ctx.resp.sendContinue();
-    RequestBody body(req.http->stream(), spec);
+    RequestBody body(req.body(), spec);
     std::string etag;
     try {
         etag = store.upload_part(req.key, upload_id, part, body, req.header("Content-MD5"));

@@ -361,7 +361,7 @@ void put_object(OperationContext& ctx, ObjectStore& store) {
     WriteOptions w = write_options(req);
     w.content_md5 = req.header("Content-MD5");
     if (req.http->getExpectContinue()) ctx.resp.sendContinue();   // only now: errors above answered without the body
-    RequestBody body(req.http->stream(), spec);
+    RequestBody body(req.body(), spec);
     std::string etag;
     try {
         etag = store.put(req.key, w, body);

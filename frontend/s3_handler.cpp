@@ -30,16 +30,18 @@ std::string quoted(std::string_view s) {
 // After an error, a body the client sent but we never read would be parsed as
 // the next request: drain a small one, otherwise close the connection.
 void settle_unread_body(S3Request* req, Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServerResponse& resp) {
-    if (req && req->body_consumed) return;
     if (ambiguous_framing(http)) {   // no draining: where the body ends is the question
         resp.setKeepAlive(false);
         return;
     }
+    // A body read to its end (also one refused after its last byte, as a bad digest) leaves
+    // the connection in step.
+    if (req && (req->body_consumed || req->body_read_to_end())) return;
     const bool has_body = http.getChunkedTransferEncoding() || (http.hasContentLength() && http.getContentLength64() > 0);
     if (!has_body) return;
     if (!http.getExpectContinue() && http.hasContentLength() && http.getContentLength64() <= 64 * 1024) {
         char buf[8192];
-        auto& in = http.stream();
+        auto& in = req ? req->body() : http.stream();
         while (in.read(buf, sizeof buf) || in.gcount() > 0) {}
         return;
     }

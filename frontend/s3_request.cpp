@@ -3,6 +3,7 @@
 #include <Poco/String.h>
 
 #include "common/s3error.h"
+#include "frontend/body_stream.h"
 
 namespace cc {
 
@@ -21,6 +22,15 @@ std::string S3Request::value(std::string_view name) const {
 
 std::string S3Request::header(const std::string& name) const { return http->get(name, ""); }
 bool S3Request::has_header(const std::string& name) const { return http->has(name); }
+
+std::istream& S3Request::body() {
+    if (!body_) body_ = open_body_stream(*http);
+    return *body_;
+}
+
+bool S3Request::body_read_to_end() const {
+    return body_ && body_->rdbuf() && body_->rdbuf()->in_avail() == -1;   // "no more characters"
+}
 
 std::string S3Request::resource() const {
     if (bucket.empty()) return "/";

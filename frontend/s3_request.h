@@ -2,6 +2,8 @@
 #pragma once
 #include <Poco/Net/HTTPServerRequest.h>
 
+#include <istream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,11 @@ struct S3Request {
     bool virtual_hosted = false;    // the bucket came from the Host header
     bool body_consumed = false;     // set once the request body has been read to its end
 
+    // The request body: every read of it goes through this one stream (frontend/body_stream.h).
+    std::istream& body();
+    // Whether body() was read to the end of the body (known for bodies with a Content-Length).
+    bool body_read_to_end() const;
+
     const QueryParam* param(std::string_view name) const;
     bool has(std::string_view name) const { return param(name) != nullptr; }
     std::string value(std::string_view name) const;    // decoded, "" if absent
@@ -28,6 +35,9 @@ struct S3Request {
     std::string resource() const;   // "/bucket/key" for error documents
     // The path SigV2 signs: "/bucket" + path for virtual-hosted requests, else the path.
     std::string sigv2_resource_path() const;
+
+private:
+    std::shared_ptr<std::istream> body_;
 };
 
 // Several different Content-Length headers, or Content-Length with Transfer-Encoding.

@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "engine/periodic_task.h"
+#include "frontend/body_stream.h"
 #include "frontend/operator_endpoints.h"
 #include "frontend/raw_head.h"
 #include "frontend/responses.h"
@@ -123,7 +124,9 @@ namespace {
 //   keep-alive timeout. Idle connections wait in slices of a second and give
 //   up their thread as soon as another connection is queued for one.
 // TLS connections wait through Poco's poll, which also sees OpenSSL's buffer.
-class KeepAliveSession : public Poco::Net::HTTPServerSession {
+// It also lets request bodies be read in large blocks (SessionReader,
+// frontend/body_stream.h).
+class KeepAliveSession : public Poco::Net::HTTPServerSession, public SessionReader {
 public:
     KeepAliveSession(const Poco::Net::StreamSocket& s, Poco::Net::HTTPServerParams::Ptr params,
                      std::function<bool()> others_waiting)
@@ -152,6 +155,7 @@ public:
     }
 
     int pending() const { return buffered(); }   // received, not yet consumed
+    int read_session(char* buffer, std::streamsize n) override { return read(buffer, n); }
 
 private:
     bool readable(std::chrono::milliseconds wait) {

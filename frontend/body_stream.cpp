@@ -1,0 +1,93 @@
+#include "frontend/body_stream.h"
+
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerSession.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <streambuf>
+#include <vector>
+
+namespace cc {
+namespace {
+
+class SessionBodyBuf : public std::streambuf {
+public:
+    SessionBodyBuf(SessionReader& session, std::uint64_t length) : session_(session), left_(length) {}
+
+protected:
+    // Small reads (the aws-chunked decoder's chunk headers) go through a buffer.
+    int_type underflow() override {
+        if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+        if (buffer_.empty()) buffer_.resize(kBuffer);
+        const std::streamsize n = receive(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+        if (n <= 0) return traits_type::eof();
+        setg(buffer_.data(), buffer_.data(), buffer_.data() + n);
+        return traits_type::to_int_type(*gptr());
+    }
+
+    // Large reads go straight from the socket into the caller's memory.
+    std::streamsize xsgetn(char* s, std::streamsize n) override {
+        std::streamsize done = std::min<std::streamsize>(n, egptr() - gptr());
+        if (done > 0) {
+            std::memcpy(s, gptr(), static_cast<std::size_t>(done));
+            gbump(static_cast<int>(done));
+        }
+        while (done < n) {
+            const std::streamsize got = receive(s + done, n - done);
+            if (got <= 0) break;
+            done += got;
+        }
+        return done;
+    }
+
+    std::streamsize showmanyc() override { return left_ == 0 ? -1 : 0; }
+
+private:
+    static constexpr std::size_t kBuffer = 64 * 1024;
+
+    // One read of the session: its buffered bytes, else one receive. 0 at the body's end.
+    std::streamsize receive(char* s, std::streamsize n) {
+        if (left_ == 0) return 0;
+        const auto want = static_cast<std::streamsize>(
+            std::min<std::uint64_t>({static_cast<std::uint64_t>(n), left_,
+                                     static_cast<std::uint64_t>(std::numeric_limits<int>::max())}));
+        const int got = session_.read_session(s, want);
+        if (got > 0) left_ -= static_cast<std::uint64_t>(got);
+        return got;
+    }
+
+    SessionReader& session_;
+    std::uint64_t left_;
+    std::vector<char> buffer_;
+};
+
+class SessionBodyStream : public std::istream {
+public:
+    SessionBodyStream(SessionReader& session, std::uint64_t length)
+        : std::istream(nullptr), buf_(session, length) {
+        rdbuf(&buf_);
+    }
+
+private:
+    SessionBodyBuf buf_;
+};
+
+// Poco's stream, not owned: the request keeps it.
+class BorrowedStream : public std::istream {
+public:
+    explicit BorrowedStream(std::istream& in) : std::istream(in.rdbuf()) {}
+};
+
+}  // namespace
+
+std::unique_ptr<std::istream> open_body_stream(Poco::Net::HTTPServerRequest& http) {
+    auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&http);
+    auto* reader = impl ? dynamic_cast<SessionReader*>(&impl->session()) : nullptr;
+    if (reader && http.hasContentLength() && !http.getChunkedTransferEncoding() && http.getContentLength64() > 0)
+        return std::make_unique<SessionBodyStream>(*reader, static_cast<std::uint64_t>(http.getContentLength64()));
+    return std::make_unique<BorrowedStream>(http.stream());
+}
+
+}  // namespace cc
