@@ -1,12 +1,8 @@
-// The HTTP listener: Poco's TCPServer with our own connection loop, so that
-// even requests Poco cannot parse (oversized headers, garbage request lines)
-// get an S3 error document, and so that "Expect: 100-continue" is answered by
-// the operation once it has decided to read the body.
+// The HTTP listener: the listening socket (plain or TLS), the connection
+// scheduler that hands connections with a request to the request threads
+// (frontend/connection_scheduler.h), and the request-head deadline.
 #pragma once
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/TCPServer.h>
-#include <Poco/ThreadPool.h>
-
+#include <cstdint>
 #include <memory>
 
 #include "engine/gateway.h"
@@ -15,6 +11,7 @@
 namespace cc {
 
 class ConnectionRegistry;
+class ConnectionScheduler;
 class PeriodicTask;
 
 class Server {
@@ -29,8 +26,7 @@ private:
     Gateway& gateway_;
     S3Handler handler_;
     std::unique_ptr<ConnectionRegistry> registry_;
-    std::unique_ptr<Poco::ThreadPool> pool_;
-    std::unique_ptr<Poco::Net::TCPServer> tcp_;
+    std::unique_ptr<ConnectionScheduler> scheduler_;
     std::unique_ptr<PeriodicTask> head_deadline_;   // closes connections slow to send a request head
 };
 

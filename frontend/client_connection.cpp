@@ -1,0 +1,175 @@
+#include "frontend/client_connection.h"
+
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerResponseImpl.h>
+#include <Poco/Net/HTTPServerSession.h>
+#include <Poco/Net/NetException.h>
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/s3error.h"
+#include "frontend/body_stream.h"
+#include "frontend/connection_registry.h"
+#include "frontend/raw_head.h"
+#include "frontend/responses.h"
+#include "frontend/s3_handler.h"
+
+namespace cc {
+
+// Poco's server session, with what it keeps to itself made usable: how many
+// received bytes it holds (a pipelined request), and its read for request
+// bodies (SessionReader, frontend/body_stream.h).
+class ConnectionSession : public Poco::Net::HTTPServerSession, public SessionReader {
+public:
+    ConnectionSession(const Poco::Net::StreamSocket& s, Poco::Net::HTTPServerParams::Ptr params)
+        : HTTPServerSession(s, std::move(params)) {}
+    int pending() const { return buffered(); }   // received, not yet consumed
+    int read_session(char* buffer, std::streamsize n) override { return read(buffer, n); }
+};
+
+ClientConnection::ClientConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
+                                   S3Handler& handler, ConnectionRegistry& registry)
+    : socket_(socket), params_(std::move(params)), handler_(handler), registry_(registry), tls_(socket_.secure()) {
+    metrics::add("cc_open_connections", {}, 1);
+    // Plain connections read through a HeadCapture over a dup of the descriptor
+    // (same socket), so header values reach the handler as sent (raw_head.h).
+    // TLS ones keep Poco's reading: the capture would see ciphertext.
+    Poco::Net::StreamSocket io = socket_;
+    if (!tls_) {
+        const int fd = ::dup(socket_.impl()->sockfd());
+        if (fd >= 0) {
+            capture_ = new HeadCapture(fd);
+            io = Poco::Net::StreamSocket(capture_);   // owns it; closes the dup
+        }
+    }
+    session_ = std::make_unique<ConnectionSession>(io, params_);
+}
+
+ClientConnection::~ClientConnection() {
+    registry_.closed(&socket_);
+    if (linger_) lingering_close();
+    session_.reset();
+    metrics::add("cc_open_connections", {}, -1);
+}
+
+int ClientConnection::fd() const { return socket_.impl()->sockfd(); }
+
+bool ClientConnection::request_arrives(std::chrono::milliseconds wait) {
+    if (!socket_.impl()->initialized()) return false;
+    if (session_->pending() > 0) return true;                     // pipelined: already read
+    if (tls_ && socket_.impl()->available() > 0) return true;     // decrypted, in OpenSSL's buffer
+    pollfd p{fd(), POLLIN, 0};
+    int r;
+    do r = ::poll(&p, 1, static_cast<int>(wait.count()));
+    while (r < 0 && errno == EINTR);
+    return r > 0;
+}
+
+bool ClientConnection::serve_one() {
+    if (!socket_.impl()->initialized() || registry_.stopping()) return false;
+    registry_.reading_head(&socket_);
+    try {
+        Poco::Net::HTTPServerResponseImpl response(*session_);
+        try {
+            // A head that arrives after bytes Poco already holds (pipelining) is not
+            // captured from its start: it keeps Poco's reading.
+            const bool capturing = capture_ && session_->pending() == 0;
+            if (capturing) capture_->start();
+            Poco::Net::HTTPServerRequestImpl request(response, *session_, params_);
+            if (!registry_.head_read(&socket_)) {
+                // Cut off by the deadline: what was parsed is a truncated head.
+                reject(S3Error(408, "RequestTimeout",
+                               "Your socket connection to the server was not read from or written "
+                               "to within the timeout period (request_header_timeout)"));
+                return false;
+            }
+            if (capturing) {
+                const std::string received = capture_->stop();
+                const std::size_t pending = static_cast<std::size_t>(session_->pending());
+                const std::string_view head =
+                    std::string_view(received).substr(0, received.size() - std::min(pending, received.size()));
+                if (!head_complete(head) && !received.empty()) {
+                    // The client stopped sending before the blank line ending the head:
+                    // Poco would dispatch what it got.
+                    reject(S3Error(400, "BadRequest", "The request head ended before the blank line that ends it"));
+                    return false;
+                }
+                restore_raw_header_values(request, head);
+            }
+            response.setDate(Poco::Timestamp());
+            response.setVersion(request.getVersion());
+            response.setKeepAlive(params_->getKeepAlive() && request.getKeepAlive() && !registry_.stopping());
+            handler_.handle(request, response);
+            ++served_;
+            linger_ = !response.getKeepAlive();
+            return response.getKeepAlive();
+        } catch (const Poco::Net::NoMessageException&) {
+            return false;   // the client closed the connection between requests
+        } catch (const Poco::Net::MessageException& e) {
+            reject_malformed(e.displayText());
+            lingering_close();
+            return false;
+        } catch (const Poco::SyntaxException& e) {   // e.g. Content-Length: 5abc
+            reject_malformed("a header value could not be parsed (" + e.displayText() + ")");
+            lingering_close();
+            return false;
+        }
+    } catch (const std::exception& e) {
+        // Network errors, or a failure after the response started: drop the connection.
+        log::debug("connection closed: ", e.what());
+        linger_ = false;
+        return false;
+    }
+}
+
+// We answered and now close while the client may still be sending (an
+// error before its body was read, an unparsable header): closing a socket
+// with unread input sends a reset, which makes the client drop our answer
+// unread. So stop sending, and read what arrives for a bounded while.
+void ClientConnection::lingering_close() {
+    linger_ = false;
+    try {
+        socket_.shutdownSend();
+        socket_.setReceiveTimeout(Poco::Timespan(1, 0));
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        std::size_t total = 0;
+        char buf[16384];
+        while (total < (64u << 20) && std::chrono::steady_clock::now() < deadline) {
+            const int n = socket_.receiveBytes(buf, sizeof buf);
+            if (n <= 0) break;
+            total += static_cast<std::size_t>(n);
+        }
+    } catch (const Poco::Exception&) {
+    }
+}
+
+// The request could not even be parsed (its response object points at
+// the request that failed to construct, so a fresh one answers).
+void ClientConnection::reject_malformed(const std::string& why) {
+    const bool too_big = why.find("too long") != std::string::npos || why.find("Too many") != std::string::npos;
+    reject(S3Error(400, too_big ? "RequestHeaderSectionTooLarge" : "BadRequest",
+                   too_big ? "Your request header section exceeds the maximum allowed size: " + why
+                           : "The request could not be parsed as HTTP: " + why));
+}
+
+// Answers with `err` on a fresh response and closes (the request is not dispatched).
+void ClientConnection::reject(const S3Error& err) {
+    try {
+        Poco::Net::HTTPServerResponseImpl response(*session_);
+        std::string id = new_request_id();
+        response.set("x-amz-request-id", id);
+        response.set("x-amz-id-2", host_id());
+        response.setKeepAlive(false);
+        send_error(response, err, id, "/", false);
+        log::info("access id=", id, " client=", socket_.peerAddress().host().toString(), " op=- status=", err.status(),
+                  " reason=", err.code());
+    } catch (const std::exception&) {
+    }
+}
+
+}  // namespace cc

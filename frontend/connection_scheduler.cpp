@@ -1,0 +1,250 @@
+#include "frontend/connection_scheduler.h"
+
+#include <Poco/Exception.h>
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "common/log.h"
+#include "common/metrics.h"
+
+namespace cc {
+namespace {
+// A worker with nothing to do for this long gives its thread back to the pool.
+constexpr auto kWorkerIdle = std::chrono::seconds(10);
+}  // namespace
+
+ConnectionScheduler::ConnectionScheduler(Poco::Net::ServerSocket listener, Factory make, SchedulerLimits limits)
+    : listener_(std::move(listener)), make_(std::move(make)), limits_(limits),
+      // A little over max_threads: a worker that just finished is counted out
+      // before its pooled thread is free again.
+      pool_(2, limits.max_threads + 8, 60) {
+    port_ = listener_.address().port();
+}
+
+ConnectionScheduler::~ConnectionScheduler() {
+    stop_accepting();
+    {
+        std::lock_guard lock(m_);
+        quit_ = true;
+    }
+    work_cv_.notify_all();
+    wake_parker();
+    if (park_thread_.joinable()) park_thread_.join();
+    pool_.joinAll();
+    if (epoll_fd_ >= 0) ::close(epoll_fd_);
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void ConnectionScheduler::start() {
+    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (epoll_fd_ < 0 || wake_fd_ < 0) throw std::runtime_error("cannot create the connection scheduler's epoll set");
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wake_fd_;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+    park_thread_ = std::thread([this] { park_loop(); });
+    accept_thread_ = std::thread([this] { accept_loop(); });
+}
+
+void ConnectionScheduler::stop_accepting() {
+    stopping_ = true;
+    if (accept_thread_.joinable()) accept_thread_.join();
+    try {
+        listener_.close();
+    } catch (const Poco::Exception&) {
+    }
+    wake_parker();   // it closes every parked connection
+}
+
+std::size_t ConnectionScheduler::busy() const {
+    std::lock_guard lock(m_);
+    return serving_ + ready_.size();
+}
+
+void ConnectionScheduler::accept_loop() {
+    while (!stopping_) {
+        try {
+            if (!listener_.poll(Poco::Timespan(0, 250'000), Poco::Net::Socket::SELECT_READ)) continue;
+            Poco::Net::StreamSocket s = listener_.acceptConnection();
+            s.setNoDelay(true);
+            make_ready(make_(s));
+        } catch (const Poco::Exception& e) {
+            // Out of descriptors (EMFILE) or a connection reset before accept: not a reason to stop.
+            log::warning("accepting a connection failed: ", e.displayText());
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        } catch (const std::exception& e) {
+            log::warning("accepting a connection failed: ", e.what());
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+}
+
+void ConnectionScheduler::make_ready(std::unique_ptr<ClientConnection> conn) {
+    bool spawn = false;
+    {
+        std::lock_guard lock(m_);
+        ready_.push_back(std::move(conn));
+        ready_size_ = ready_.size();
+        // Each waiting worker takes one connection; start another for the rest.
+        if (ready_.size() > static_cast<std::size_t>(idle_workers_) && workers_ < limits_.max_threads) {
+            ++workers_;
+            spawn = true;
+        }
+    }
+    work_cv_.notify_one();
+    if (!spawn) return;
+    try {
+        pool_.start(worker_);
+    } catch (const Poco::Exception& e) {   // NoThreadAvailableException: the running workers will get to it
+        std::lock_guard lock(m_);
+        --workers_;
+        log::warning("no request thread could be started: ", e.displayText());
+    }
+}
+
+void ConnectionScheduler::work() {
+    for (;;) {
+        std::unique_ptr<ClientConnection> conn;
+        {
+            std::unique_lock lock(m_);
+            ++idle_workers_;
+            work_cv_.wait_for(lock, kWorkerIdle, [this] { return !ready_.empty() || quit_; });
+            --idle_workers_;
+            if (ready_.empty()) {
+                --workers_;
+                return;
+            }
+            conn = std::move(ready_.front());
+            ready_.pop_front();
+            ready_size_ = ready_.size();
+            ++serving_;
+        }
+        serve(std::move(conn));
+        std::lock_guard lock(m_);
+        --serving_;
+    }
+}
+
+bool ConnectionScheduler::others_waiting() { return ready_size_.load(std::memory_order_relaxed) > 0; }
+
+// One connection on this thread: its requests one after another while they keep
+// coming and nobody else waits, then back to the queue or to parking.
+void ConnectionScheduler::serve(std::unique_ptr<ClientConnection> conn) {
+    for (;;) {
+        const auto linger = others_waiting() || stopping_ ? std::chrono::milliseconds(0) : limits_.linger;
+        if (!conn->request_arrives(linger)) {
+            park(std::move(conn));
+            return;
+        }
+        if (!conn->serve_one()) return;   // done: closed here
+        if (stopping_) return;            // answered with "Connection: close"
+        if (others_waiting()) {           // take turns
+            if (conn->request_arrives(std::chrono::milliseconds(0))) make_ready(std::move(conn));
+            else park(std::move(conn));
+            return;
+        }
+    }
+}
+
+void ConnectionScheduler::park(std::unique_ptr<ClientConnection> conn) {
+    if (stopping_) return;   // no idle connections are kept while stopping: closed here
+    {
+        std::lock_guard lock(park_m_);
+        to_park_.push_back(std::move(conn));
+    }
+    wake_parker();
+}
+
+void ConnectionScheduler::wake_parker() {
+    if (wake_fd_ < 0) return;
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto n = ::write(wake_fd_, &one, sizeof one);
+}
+
+void ConnectionScheduler::park_loop() {
+    std::vector<epoll_event> events(256);
+    auto next_expiry = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    for (;;) {
+        std::deque<std::unique_ptr<ClientConnection>> adopt;
+        {
+            std::lock_guard lock(park_m_);
+            adopt.swap(to_park_);
+        }
+        const auto now = std::chrono::steady_clock::now();
+        for (auto& conn : adopt) {
+            const int fd = conn->fd();
+            epoll_event ev{};
+            ev.events = EPOLLIN | EPOLLRDHUP;
+            ev.data.fd = fd;
+            if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+                log::warning("cannot wait for the next request of a connection: ", std::strerror(errno));
+                continue;   // closed
+            }
+            const auto wait = conn->served_any() ? limits_.keep_alive_timeout : limits_.first_request_timeout;
+            parked_[fd] = Parked{std::move(conn), now + wait};
+        }
+        adopt.clear();
+
+        bool quit;
+        {
+            std::lock_guard lock(m_);
+            quit = quit_;
+        }
+        if (stopping_ || quit) {
+            for (auto& [fd, p] : parked_) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+            parked_.clear();   // idle connections close at once
+            if (quit) return;
+        }
+
+        const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), 1000);
+        for (int i = 0; i < n; ++i) {
+            const int fd = events[i].data.fd;
+            if (fd == wake_fd_) {
+                std::uint64_t count;
+                [[maybe_unused]] const auto r = ::read(wake_fd_, &count, sizeof count);
+                continue;
+            }
+            auto it = parked_.find(fd);
+            if (it == parked_.end()) continue;
+            ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+            std::unique_ptr<ClientConnection> conn = std::move(it->second.conn);
+            parked_.erase(it);
+            make_ready(std::move(conn));   // its next request (or its close) has arrived
+        }
+
+        const auto after = std::chrono::steady_clock::now();
+        if (after >= next_expiry) {
+            next_expiry = after + std::chrono::seconds(1);
+            for (auto it = parked_.begin(); it != parked_.end();) {
+                if (it->second.deadline > after) {
+                    ++it;
+                    continue;
+                }
+                ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, it->first, nullptr);
+                it = parked_.erase(it);   // idle too long: closed
+            }
+            publish_gauges();
+        }
+    }
+}
+
+void ConnectionScheduler::publish_gauges() {
+    std::size_t ready, threads;
+    {
+        std::lock_guard lock(m_);
+        ready = ready_.size();
+        threads = static_cast<std::size_t>(workers_);
+    }
+    metrics::set("cc_idle_connections", {}, static_cast<double>(parked_.size()));
+    metrics::set("cc_queued_connections", {}, static_cast<double>(ready));
+    metrics::set("cc_request_threads", {}, static_cast<double>(threads));
+}
+
+}  // namespace cc
