@@ -29,6 +29,9 @@ public:
     virtual int read_session(char* buffer, std::streamsize n) = 0;
 };
 
+// The stream over a session for a body of `length` bytes (what open_body_stream uses).
+std::unique_ptr<std::istream> session_body_stream(SessionReader& session, std::uint64_t length);
+
 // A stream over the session for a body with a Content-Length; Poco's own stream for bodies it frames differently (chunked transfer
 // encoding, no Content-Length) or requests not read from a session.
 std::unique_ptr<std::istream> open_body_stream(Poco::Net::HTTPServerRequest& http);

@@ -1,0 +1,104 @@
+// The request-body stream over a session (frontend/body_stream.h): whatever
+// pieces the session hands out, the stream yields exactly the body's bytes,
+// never asks the session for a byte past the body, and says when it is at the end.
+#include <doctest/doctest.h>
+
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "frontend/body_stream.h"
+
+using namespace cc;
+
+namespace {
+
+// A session holding `wire` (the body followed by the next request), handing out at most
+// `piece` bytes per read, like a socket that receives in pieces.
+class FakeSession : public SessionReader {
+public:
+    FakeSession(std::string wire, std::size_t piece) : wire_(std::move(wire)), piece_(piece) {}
+    int read_session(char* buffer, std::streamsize n) override {
+        const std::size_t k = std::min({static_cast<std::size_t>(n), piece_, wire_.size() - pos_});
+        wire_.copy(buffer, k, pos_);
+        pos_ += k;
+        ++reads;
+        return static_cast<int>(k);
+    }
+    std::size_t consumed() const { return pos_; }
+    int reads = 0;
+
+private:
+    std::string wire_;
+    std::size_t piece_;
+    std::size_t pos_ = 0;
+};
+
+std::string pattern(std::size_t n) {
+    std::string s(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("the body stream yields the body and stops at its end, whatever the pieces") {
+    const std::string next = "GET /next HTTP/1.1\r\n\r\n";
+    for (std::size_t size : {1u, 100u, 4096u, 70000u, 300001u}) {
+        for (std::size_t piece : {1u, 7u, 4096u, 65536u, 1u << 20}) {
+            for (std::size_t read_size : {1u, 3u, 16384u, 262144u}) {
+                CAPTURE(size);
+                CAPTURE(piece);
+                CAPTURE(read_size);
+                const std::string body = pattern(size);
+                FakeSession session(body + next, piece);
+                auto in = session_body_stream(session, size);
+                std::string got;
+                std::vector<char> buf(read_size);
+                while (in->read(buf.data(), static_cast<std::streamsize>(buf.size())) || in->gcount() > 0)
+                    got.append(buf.data(), static_cast<std::size_t>(in->gcount()));
+                CHECK(got == body);
+                CHECK(session.consumed() == size);   // the next request stays in the session
+                CHECK(in->rdbuf()->in_avail() == -1);
+            }
+        }
+    }
+}
+
+TEST_CASE("small reads (the aws-chunked decoder's lines) and large ones mix") {
+    const std::string body = "5;chunk-signature=x\r\nhello\r\n0\r\n\r\n" + pattern(100000);
+    FakeSession session(body + "NEXT", 1000);
+    auto in = session_body_stream(session, body.size());
+    std::string line;
+    std::getline(*in, line);
+    CHECK(line == "5;chunk-signature=x\r");
+    char five[5];
+    in->read(five, 5);
+    CHECK(std::string(five, 5) == "hello");
+    std::string rest((std::istreambuf_iterator<char>(*in)), std::istreambuf_iterator<char>());
+    CHECK(rest == body.substr(line.size() + 1 + 5));
+    CHECK(session.consumed() == body.size());
+}
+
+TEST_CASE("a body cut short ends the stream where the bytes end") {
+    const std::string sent = pattern(5000);
+    FakeSession session(sent, 4096);   // the client promised 10000 bytes, then closed
+    auto in = session_body_stream(session, 10000);
+    std::vector<char> buf(262144);
+    in->read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    CHECK(in->gcount() == 5000);
+    CHECK(std::string(buf.data(), 5000) == sent);
+    CHECK(in->rdbuf()->in_avail() != -1);   // not at the body's end: the connection is not in step
+}
+
+TEST_CASE("large reads go to the session in few calls") {
+    const std::string body = pattern(1 << 20);
+    FakeSession session(body, 1 << 20);
+    auto in = session_body_stream(session, body.size());
+    std::vector<char> buf(256 * 1024);
+    std::size_t total = 0;
+    while (in->read(buf.data(), static_cast<std::streamsize>(buf.size())) || in->gcount() > 0)
+        total += static_cast<std::size_t>(in->gcount());
+    CHECK(total == body.size());
+    CHECK(session.reads <= 5);   // straight into the caller's buffer: one call per 256 KiB
+}
