@@ -159,6 +159,14 @@ def client_error(fn, *args, **kwargs):
     raise AssertionError(f"{getattr(fn, '__name__', fn)} succeeded but should have failed")
 
 
+def local_body(local, key, container="bucket1"):
+    """The bytes of `key` of `container` as the local store holds them (its 1space name), or None."""
+    try:
+        return local.get_object(Bucket=LOCAL_BUCKET, Key=layout_name(key, container))["Body"].read()
+    except local.exceptions.NoSuchKey:
+        return None
+
+
 def local_exists(local, name):
     import botocore
     try:

@@ -12,8 +12,7 @@ import socket
 import time
 
 import pytest
-from conftest import LOCAL_BUCKET, local_name
-from objects_helpers import signed_headers
+from objects_helpers import local_body as stored, signed_headers
 
 
 def put_bytes(base_url, path, body, extra=None):
@@ -51,13 +50,6 @@ def read_responses(sock):
         out.append((status, rest[:length]))
         data = rest[length:]
     return out
-
-
-def stored(local, key):
-    try:
-        return local.get_object(Bucket=LOCAL_BUCKET, Key=local_name(key))["Body"].read()
-    except local.exceptions.NoSuchKey:
-        return None
 
 
 def test_pipelined_puts_end_exactly_at_their_content_length(connector, local, uid):
