@@ -369,7 +369,8 @@ void put_object(OperationContext& ctx, ObjectStore& store) {
         req.body_consumed = body.complete();
         throw;
     }
-    req.body_consumed = true;
+    req.body_consumed = body.complete();
+    body.expect_all_taken();
     ctx.bytes_in = length;
     ctx.answered_by = "local";
     if (etag.empty() && !body.md5_raw().empty()) etag = "\"" + to_hex(body.md5_raw()) + "\"";

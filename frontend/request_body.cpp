@@ -51,6 +51,14 @@ std::size_t RequestBody::read(char* buf, std::size_t len) {
     return got;
 }
 
+void RequestBody::expect_all_taken() const {
+    if (!verified_)
+        throw S3Error(503, "ServiceUnavailable",
+                      "The local store acknowledged the upload before it had received the whole body (" +
+                          std::to_string(done_) + " of " + std::to_string(spec_.length) +
+                          " bytes), so the object was not stored as sent. Please retry.");
+}
+
 void RequestBody::verify() {
     if (chunks_) chunks_->finish();   // final chunk signature and trailers
     if (md5_) md5_result_ = md5_->finish();

@@ -35,6 +35,11 @@ public:
     std::size_t read(char* buf, std::size_t len) override;
     std::uint64_t length() const override { return spec_.length; }
     bool complete() const { return verified_; }
+    // After a store accepted the upload: throws 503 unless it took the whole body.
+    // A backend that answers before it has read the body (Swift accepts a PUT that
+    // loses a same-timestamp race without reading it) did not store what was sent,
+    // and the unread rest must not be taken for the client's next request.
+    void expect_all_taken() const;
     // After complete(), and only when the client sent Content-MD5 (else empty).
     std::string md5_raw() const { return md5_result_; }
 

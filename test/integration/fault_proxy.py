@@ -7,6 +7,8 @@
     proxy.set_mode("hang")      # accept, read the request, never answer
     proxy.set_mode(503)         # answer every request with an HTTP error (any status)
     proxy.set_mode("cut", after_bytes=500)  # pass through, reset after 500 response bytes
+    proxy.set_mode("early")     # answer 200 right after the request head, never reading its body
+                                # (as Swift does for a PUT that loses a same-timestamp race)
     proxy.set_mode("pass")      # forward bytes to the target (the default)
     proxy.stop()
 
@@ -21,7 +23,7 @@ import socket
 import struct
 import threading
 
-MODES = ("pass", "refuse", "close", "hang", "cut")
+MODES = ("pass", "refuse", "close", "hang", "cut", "early")
 
 
 class FaultProxy:
@@ -162,6 +164,8 @@ class FaultProxy:
                 self._abort(client)
             elif mode == "hang":
                 self._hang(client)
+            elif mode == "early":
+                self._answer_early(client)
             elif isinstance(mode, int):
                 self._answer(client, mode)
             # "refuse": a connection accepted just before the switch is dropped
@@ -203,13 +207,29 @@ class FaultProxy:
 
     def _hang(self, client):
         # Keep reading so the client's send never blocks; answer nothing.
+        self._discard_until_closed(client, "hang")
+
+    def _discard_until_closed(self, client, mode):
         while True:
             with self._lock:
-                if self.mode != "hang" or self._stopping:
+                if self.mode != mode or self._stopping:
                     return
             readable, _, _ = select.select([client], [], [], 0.5)
             if readable and not client.recv(65536):
                 return
+
+    def _answer_early(self, client):
+        client.settimeout(10)
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            data = client.recv(65536)
+            if not data:
+                return
+            buf += data
+        client.sendall(b'HTTP/1.1 200 OK\r\nETag: "00000000000000000000000000000000"\r\n'
+                       b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+        # Then whatever arrives is thrown away until the client closes: no reset.
+        self._discard_until_closed(client, "early")
 
     def _answer(self, client, status):
         """Reads one request (headers, then up to Content-Length body bytes) and answers `status`."""

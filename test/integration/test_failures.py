@@ -259,6 +259,38 @@ def test_big_put_while_local_down(faulty, local, remote, uid, fault):
     assert local.head_object(Bucket=LOCAL_BUCKET, Key=local_name(key))["ContentLength"] == 1 << 20
 
 
+@pytest.mark.s3_local_store("the local store answers early, behind a fault proxy")
+@pytest.mark.parametrize("size", [10, 2 << 20], ids=["small", "2MiB"])
+def test_a_store_that_answers_before_reading_the_body(faulty, uid, size):
+    """The local store acknowledges a PUT without reading its body (Swift does so for a PUT
+    that loses a same-timestamp race): the client gets a 503, not a 200 for bytes nobody
+    stored, and the unread body is never taken for a request, even when it is one."""
+    smuggled = b"GET /healthcheck HTTP/1.1\r\nHost: x\r\n\r\n"
+    body = smuggled + b"x" * (size - len(smuggled)) if size > len(smuggled) else smuggled
+    faulty.proxies["local"].set_mode("early")
+    port = faulty.connector.port
+    path = f"/bucket1/flt-{uid}/early"
+    h = sign("PUT", faulty.connector.url + path, {"Content-Length": str(len(body))}, body)
+    head = "\r\n".join(request_lines("PUT", path, dict(h, Host=f"127.0.0.1:{port}"))).encode() + b"\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(head + body)
+        s.settimeout(5)
+        out = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+        except TimeoutError:
+            pass   # a kept-alive connection after the drained body: nothing more comes
+    statuses = read_all_responses(out)
+    assert [st for st, _ in statuses] == [b"503"], out
+    assert b"<Code>ServiceUnavailable</Code>" in out and b"before it had received the whole body" in out
+    faulty.proxies["local"].set_mode("pass")
+    assert_still_serving(faulty.connector, uid)
+
+
 @pytest.mark.s3_local_store("a missing cloud bucket and wrong cloud credentials")
 @pytest.mark.parametrize("broken", ["missing-bucket", "wrong-secret"])
 def test_local_store_misconfigured(make_connector, remote, uid, broken):
