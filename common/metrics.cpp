@@ -31,6 +31,8 @@ constexpr Family kFamilies[] = {
     {"cc_idle_connections", "gauge", "Keep-alive connections waiting for their next request, without a thread", true},
     {"cc_queued_connections", "gauge", "Connections whose request waits for a free request thread", true},
     {"cc_request_threads", "gauge", "Request threads running (at most max_threads)", true},
+    {"cc_idle_connections_evicted_total", "counter",
+     "Idle keep-alive connections closed because the process ran out of file descriptors", true},
     {"cc_config_reloads_total", "counter", "User database / mapping versions swapped in", true},
     {"cc_config_reload_failures_total", "counter", "Reloads that found a broken new version", true},
     {"cc_writeback_queue_depth", "gauge", "Objects waiting for write-back delivery", true},

@@ -6,9 +6,11 @@
 #include <Poco/Net/NetException.h>
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "common/log.h"
 #include "common/metrics.h"
@@ -32,22 +34,38 @@ public:
     int read_session(char* buffer, std::streamsize n) override { return read(buffer, n); }
 };
 
+std::unique_ptr<ClientConnection> ClientConnection::accept(Poco::Net::ServerSocket& listener,
+                                                           Poco::Net::HTTPServerParams::Ptr params, S3Handler& handler,
+                                                           ConnectionRegistry& registry) {
+    Poco::Net::StreamSocket socket;
+    if (listener.secure()) {
+        try {
+            socket = listener.acceptConnection();
+        } catch (const Poco::IOException& e) {
+            if (e.code() == EMFILE || e.code() == ENFILE) throw OutOfDescriptors(e.displayText());
+            throw;
+        }
+    } else {
+        const int fd = ::accept4(listener.impl()->sockfd(), nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE) throw OutOfDescriptors(std::strerror(errno));
+            return nullptr;   // ECONNABORTED, EAGAIN, ...: the client went away
+        }
+        socket = Poco::Net::StreamSocket(new HeadCapture(fd));   // owns the descriptor
+    }
+    socket.setNoDelay(true);
+    return std::make_unique<ClientConnection>(socket, std::move(params), handler, registry);
+}
+
 ClientConnection::ClientConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
                                    S3Handler& handler, ConnectionRegistry& registry)
     : socket_(socket), params_(std::move(params)), handler_(handler), registry_(registry), tls_(socket_.secure()) {
     metrics::add("cc_open_connections", {}, 1);
-    // Plain connections read through a HeadCapture over a dup of the descriptor
-    // (same socket), so header values reach the handler as sent (raw_head.h).
-    // TLS ones keep Poco's reading: the capture would see ciphertext.
-    Poco::Net::StreamSocket io = socket_;
-    if (!tls_) {
-        const int fd = ::dup(socket_.impl()->sockfd());
-        if (fd >= 0) {
-            capture_ = new HeadCapture(fd);
-            io = Poco::Net::StreamSocket(capture_);   // owns it; closes the dup
-        }
-    }
-    session_ = std::make_unique<ConnectionSession>(io, params_);
+    // Plain connections read through a HeadCapture, so header values reach the
+    // handler as sent (raw_head.h). TLS ones keep Poco's reading: the capture
+    // would see ciphertext.
+    capture_ = dynamic_cast<HeadCapture*>(socket_.impl());
+    session_ = std::make_unique<ConnectionSession>(socket_, params_);
 }
 
 ClientConnection::~ClientConnection() {
@@ -59,35 +77,40 @@ ClientConnection::~ClientConnection() {
 
 int ClientConnection::fd() const { return socket_.impl()->sockfd(); }
 
-bool ClientConnection::request_arrives(std::chrono::milliseconds wait) {
+bool ClientConnection::request_arrives(std::chrono::milliseconds wait, int interrupt) {
     if (!socket_.impl()->initialized()) return false;
     if (session_->pending() > 0) return true;                     // pipelined: already read
     if (tls_ && socket_.impl()->available() > 0) return true;     // decrypted, in OpenSSL's buffer
-    pollfd p{fd(), POLLIN, 0};
+    pollfd p[2] = {{fd(), POLLIN, 0}, {interrupt, POLLIN, 0}};
     int r;
-    do r = ::poll(&p, 1, static_cast<int>(wait.count()));
+    do r = ::poll(p, interrupt >= 0 ? 2 : 1, static_cast<int>(wait.count()));
     while (r < 0 && errno == EINTR);
-    return r > 0;
+    return r > 0 && (p[0].revents != 0);
 }
 
 bool ClientConnection::serve_one() {
-    if (!socket_.impl()->initialized() || registry_.stopping()) return false;
+    if (!socket_.impl()->initialized()) return false;
+    // A request already here when the server stops is still answered (with
+    // "Connection: close"): closing on it unread would reset the connection.
     registry_.reading_head(&socket_);
+    bool head_done = false;
+    // Whether the request-head deadline cut this head off (then any read error is its doing).
+    auto cut_off = [&] { return !head_done && !registry_.head_read(&socket_); };
+    const S3Error too_slow(408, "RequestTimeout",
+                           "Your socket connection to the server was not read from or written to within the timeout "
+                           "period (request_header_timeout)");
     try {
         Poco::Net::HTTPServerResponseImpl response(*session_);
         try {
-            // A head that arrives after bytes Poco already holds (pipelining) is not
-            // captured from its start: it keeps Poco's reading.
-            const bool capturing = capture_ && session_->pending() == 0;
-            if (capturing) capture_->start();
+            // A pipelined head starts with bytes Poco's session already holds: the
+            // capture knows them (raw_head.h).
+            const bool capturing = capture_ && capture_->start(static_cast<std::size_t>(session_->pending()));
             Poco::Net::HTTPServerRequestImpl request(response, *session_, params_);
-            if (!registry_.head_read(&socket_)) {
-                // Cut off by the deadline: what was parsed is a truncated head.
-                reject(S3Error(408, "RequestTimeout",
-                               "Your socket connection to the server was not read from or written "
-                               "to within the timeout period (request_header_timeout)"));
+            if (cut_off()) {   // what was parsed is a truncated head
+                reject(too_slow);
                 return false;
             }
+            head_done = true;
             if (capturing) {
                 const std::string received = capture_->stop();
                 const std::size_t pending = static_cast<std::size_t>(session_->pending());
@@ -109,18 +132,29 @@ bool ClientConnection::serve_one() {
             linger_ = !response.getKeepAlive();
             return response.getKeepAlive();
         } catch (const Poco::Net::NoMessageException&) {
-            return false;   // the client closed the connection between requests
+            if (cut_off()) reject(too_slow);
+            return false;   // else the client closed the connection between requests
         } catch (const Poco::Net::MessageException& e) {
+            if (cut_off()) {
+                reject(too_slow);   // no lingering for a client this slow
+                return false;
+            }
             reject_malformed(e.displayText());
             lingering_close();
             return false;
         } catch (const Poco::SyntaxException& e) {   // e.g. Content-Length: 5abc
+            if (cut_off()) {
+                reject(too_slow);
+                return false;
+            }
             reject_malformed("a header value could not be parsed (" + e.displayText() + ")");
             lingering_close();
             return false;
         }
     } catch (const std::exception& e) {
-        // Network errors, or a failure after the response started: drop the connection.
+        // Network errors (a TLS read ended by the deadline too), or a failure after the
+        // response started: drop the connection.
+        if (cut_off()) reject(too_slow);
         log::debug("connection closed: ", e.what());
         linger_ = false;
         return false;
@@ -132,19 +166,20 @@ bool ClientConnection::serve_one() {
 // with unread input sends a reset, which makes the client drop our answer
 // unread. So stop sending, and read what arrives for a bounded while.
 void ClientConnection::lingering_close() {
+    // On the descriptor: Poco's TLS socket has no half close (shutdownSend() does
+    // nothing there), and what is drained is thrown away unread, ciphertext or not.
     linger_ = false;
-    try {
-        socket_.shutdownSend();
-        socket_.setReceiveTimeout(Poco::Timespan(1, 0));
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        std::size_t total = 0;
-        char buf[16384];
-        while (total < (64u << 20) && std::chrono::steady_clock::now() < deadline) {
-            const int n = socket_.receiveBytes(buf, sizeof buf);
-            if (n <= 0) break;
-            total += static_cast<std::size_t>(n);
-        }
-    } catch (const Poco::Exception&) {
+    const int fd = socket_.impl()->sockfd();
+    if (::shutdown(fd, SHUT_WR) != 0) return;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    std::size_t total = 0;
+    char buf[16384];
+    while (total < (64u << 20) && std::chrono::steady_clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 1000) <= 0) break;
+        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        total += static_cast<std::size_t>(n);
     }
 }
 
@@ -161,6 +196,7 @@ void ClientConnection::reject_malformed(const std::string& why) {
 void ClientConnection::reject(const S3Error& err) {
     try {
         Poco::Net::HTTPServerResponseImpl response(*session_);
+        response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
         std::string id = new_request_id();
         response.set("x-amz-request-id", id);
         response.set("x-amz-id-2", host_id());

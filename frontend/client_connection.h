@@ -11,10 +11,12 @@
 // sent (frontend/raw_head.h).
 #pragma once
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
 
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 
 namespace cc {
 
@@ -24,8 +26,21 @@ class HeadCapture;
 class S3Handler;
 class S3Error;
 
+// accept() ran out of descriptors (EMFILE, ENFILE): closing idle connections makes room.
+class OutOfDescriptors : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 class ClientConnection {
 public:
+    // The next connection waiting on `listener` (nullptr if it went away before it was
+    // accepted). Plain connections are read through a HeadCapture (raw_head.h), which owns
+    // the accepted descriptor; TLS ones through Poco's TLS socket.
+    static std::unique_ptr<ClientConnection> accept(Poco::Net::ServerSocket& listener,
+                                                    Poco::Net::HTTPServerParams::Ptr params, S3Handler& handler,
+                                                    ConnectionRegistry& registry);
+
     ClientConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params, S3Handler& handler,
                      ConnectionRegistry& registry);
     ~ClientConnection();   // closes the connection
@@ -36,8 +51,9 @@ public:
     // (the client closed it, the response said "Connection: close", an error).
     bool serve_one();
 
-    // Whether a request (or the start of one) has arrived, waiting up to `wait`.
-    bool request_arrives(std::chrono::milliseconds wait);
+    // Whether a request (or the start of one) has arrived, waiting up to `wait`;
+    // false at once when `interrupt` (a descriptor, or -1) becomes readable.
+    bool request_arrives(std::chrono::milliseconds wait, int interrupt = -1);
 
     int fd() const;
     bool served_any() const { return served_ > 0; }
@@ -51,7 +67,7 @@ private:
     Poco::Net::HTTPServerParams::Ptr params_;
     S3Handler& handler_;
     ConnectionRegistry& registry_;
-    HeadCapture* capture_ = nullptr;   // owned by the session's socket
+    HeadCapture* capture_ = nullptr;   // the socket's own implementation, on plain connections
     std::unique_ptr<ConnectionSession> session_;
     bool tls_;
     bool linger_ = false;              // close with a lingering close (unread input may follow)

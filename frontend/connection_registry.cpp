@@ -2,6 +2,8 @@
 
 #include "common/metrics.h"
 
+#include <sys/socket.h>
+
 namespace cc {
 
 void ConnectionRegistry::reading_head(Poco::Net::StreamSocket* s) {
@@ -22,10 +24,9 @@ void ConnectionRegistry::expire_slow_heads(std::chrono::seconds limit) {
             ++it;
             continue;
         }
-        try {
-            it->first->shutdownReceive();
-        } catch (const Poco::Exception&) {
-        }
+        // On the descriptor itself: Poco's TLS socket ignores shutdownReceive() (no half
+        // shutdown in TLS), but a read of the socket then ends either way, handshake included.
+        ::shutdown(it->first->impl()->sockfd(), SHUT_RD);
         metrics::add("cc_slow_request_heads_closed_total", {});
         it = reading_head_.erase(it);
     }

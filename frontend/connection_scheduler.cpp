@@ -2,12 +2,15 @@
 
 #include <Poco/Exception.h>
 
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <vector>
 
 #include "common/log.h"
@@ -19,8 +22,8 @@ namespace {
 constexpr auto kWorkerIdle = std::chrono::seconds(10);
 }  // namespace
 
-ConnectionScheduler::ConnectionScheduler(Poco::Net::ServerSocket listener, Factory make, SchedulerLimits limits)
-    : listener_(std::move(listener)), make_(std::move(make)), limits_(limits),
+ConnectionScheduler::ConnectionScheduler(Poco::Net::ServerSocket listener, Accept accept, SchedulerLimits limits)
+    : listener_(std::move(listener)), accept_(std::move(accept)), limits_(limits),
       // A little over max_threads: a worker that just finished is counted out
       // before its pooled thread is free again.
       pool_(2, limits.max_threads + 8, 60) {
@@ -39,12 +42,14 @@ ConnectionScheduler::~ConnectionScheduler() {
     pool_.joinAll();
     if (epoll_fd_ >= 0) ::close(epoll_fd_);
     if (wake_fd_ >= 0) ::close(wake_fd_);
+    if (saturated_fd_ >= 0) ::close(saturated_fd_);
 }
 
 void ConnectionScheduler::start() {
     epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (epoll_fd_ < 0 || wake_fd_ < 0) throw std::runtime_error("cannot create the connection scheduler's epoll set");
+    saturated_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (epoll_fd_ < 0 || wake_fd_ < 0 || saturated_fd_ < 0) throw std::runtime_error("cannot create the connection scheduler's epoll set");
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = wake_fd_;
@@ -69,21 +74,56 @@ std::size_t ConnectionScheduler::busy() const {
 }
 
 void ConnectionScheduler::accept_loop() {
+    auto last_warning = std::chrono::steady_clock::time_point{};
+    std::size_t failures = 0;
+    auto warn = [&](const std::string& what) {   // at most every 10 s: a storm of them helps nobody
+        ++failures;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_warning < std::chrono::seconds(10)) return;
+        log::warning("accepting connections failed ", failures, " times: ", what);
+        last_warning = now;
+        failures = 0;
+    };
     while (!stopping_) {
         try {
-            if (!listener_.poll(Poco::Timespan(0, 250'000), Poco::Net::Socket::SELECT_READ)) continue;
-            Poco::Net::StreamSocket s = listener_.acceptConnection();
-            s.setNoDelay(true);
-            make_ready(make_(s));
+            // poll(2) itself: Poco's poll opens an epoll descriptor per call, which fails
+            // exactly when descriptors run out.
+            pollfd p{listener_.impl()->sockfd(), POLLIN, 0};
+            if (::poll(&p, 1, 250) <= 0) continue;
+            if (auto conn = accept_(listener_)) {
+                keep_descriptors_in_reserve(conn->fd());
+                make_ready(std::move(conn));
+            }
+        } catch (const OutOfDescriptors& e) {
+            // Idle keep-alive connections give way to the new client.
+            close_oldest_idle(16);
+            warn(std::string(e.what()) + " (closing the oldest idle connections; raise the nofile limit)");
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
         } catch (const Poco::Exception& e) {
-            // Out of descriptors (EMFILE) or a connection reset before accept: not a reason to stop.
-            log::warning("accepting a connection failed: ", e.displayText());
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            warn(e.displayText());   // e.g. a TLS client that reset before accept
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
         } catch (const std::exception& e) {
-            log::warning("accepting a connection failed: ", e.what());
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            warn(e.what());
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
     }
+}
+
+// Descriptors are shared with the stores (backend connections, RocksDB, the
+// file store's files): clients must not take the last of them. The kernel hands
+// out the lowest free descriptor, so a new connection's number is a lower bound
+// of how many are open; once it comes near the limit, idle connections close.
+void ConnectionScheduler::keep_descriptors_in_reserve(int newest_fd) {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return;
+    const auto limit = static_cast<std::uint64_t>(lim.rlim_cur);
+    const std::uint64_t reserve = std::max<std::uint64_t>(32, limit / 16);
+    if (static_cast<std::uint64_t>(newest_fd) + reserve >= limit) close_oldest_idle(16);
+}
+
+void ConnectionScheduler::close_oldest_idle(std::size_t n) {
+    evict_ = n;
+    wake_parker();
 }
 
 void ConnectionScheduler::make_ready(std::unique_ptr<ClientConnection> conn) {
@@ -93,9 +133,14 @@ void ConnectionScheduler::make_ready(std::unique_ptr<ClientConnection> conn) {
         ready_.push_back(std::move(conn));
         ready_size_ = ready_.size();
         // Each waiting worker takes one connection; start another for the rest.
-        if (ready_.size() > static_cast<std::size_t>(idle_workers_) && workers_ < limits_.max_threads) {
-            ++workers_;
-            spawn = true;
+        if (ready_.size() > static_cast<std::size_t>(idle_workers_)) {
+            if (workers_ < limits_.max_threads) {
+                ++workers_;
+                spawn = true;
+            } else {
+                const std::uint64_t one = 1;
+                [[maybe_unused]] const auto n = ::write(saturated_fd_, &one, sizeof one);
+            }
         }
     }
     work_cv_.notify_one();
@@ -124,6 +169,10 @@ void ConnectionScheduler::work() {
             conn = std::move(ready_.front());
             ready_.pop_front();
             ready_size_ = ready_.size();
+            if (ready_.empty()) {   // nobody waits any more: lingering is allowed again
+                std::uint64_t count;
+                [[maybe_unused]] const auto n = ::read(saturated_fd_, &count, sizeof count);
+            }
             ++serving_;
         }
         serve(std::move(conn));
@@ -139,7 +188,7 @@ bool ConnectionScheduler::others_waiting() { return ready_size_.load(std::memory
 void ConnectionScheduler::serve(std::unique_ptr<ClientConnection> conn) {
     for (;;) {
         const auto linger = others_waiting() || stopping_ ? std::chrono::milliseconds(0) : limits_.linger;
-        if (!conn->request_arrives(linger)) {
+        if (!conn->request_arrives(linger, saturated_fd_)) {
             park(std::move(conn));
             return;
         }
@@ -217,6 +266,20 @@ void ConnectionScheduler::park_loop() {
             std::unique_ptr<ClientConnection> conn = std::move(it->second.conn);
             parked_.erase(it);
             make_ready(std::move(conn));   // its next request (or its close) has arrived
+        }
+
+        if (std::size_t n = evict_.exchange(0); n > 0 && !parked_.empty()) {
+            // Out of descriptors: the connections idle the longest close first.
+            std::vector<std::pair<std::chrono::steady_clock::time_point, int>> by_age;
+            by_age.reserve(parked_.size());
+            for (const auto& [fd, p] : parked_) by_age.emplace_back(p.deadline, fd);
+            n = std::min(n, by_age.size());
+            std::partial_sort(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(n), by_age.end());
+            for (std::size_t i = 0; i < n; ++i) {
+                ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, by_age[i].second, nullptr);
+                parked_.erase(by_age[i].second);
+            }
+            metrics::add("cc_idle_connections_evicted_total", {}, static_cast<double>(n));
         }
 
         const auto after = std::chrono::steady_clock::now();

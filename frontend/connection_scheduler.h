@@ -16,7 +16,9 @@
 // already there, goes to the back of the ready queue. Connections are served
 // in arrival order: more connections than threads only lengthens the queue.
 // Parked connections close after keep_alive_timeout (before their first
-// request: first_request_timeout), and all at once when the server stops.
+// request: first_request_timeout), and all at once when the server stops;
+// when descriptors run short (the stores need some too), the oldest idle ones
+// close to make room (their clients reconnect, as after any keep-alive close).
 #pragma once
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Runnable.h>
@@ -45,9 +47,11 @@ struct SchedulerLimits {
 
 class ConnectionScheduler {
 public:
-    using Factory = std::function<std::unique_ptr<ClientConnection>(const Poco::Net::StreamSocket&)>;
+    // Accepts the connection waiting on the listener (nullptr: it went away; throws
+    // OutOfDescriptors when the process has none left).
+    using Accept = std::function<std::unique_ptr<ClientConnection>(Poco::Net::ServerSocket&)>;
 
-    ConnectionScheduler(Poco::Net::ServerSocket listener, Factory make, SchedulerLimits limits);
+    ConnectionScheduler(Poco::Net::ServerSocket listener, Accept accept, SchedulerLimits limits);
     ~ConnectionScheduler();
 
     void start();
@@ -78,11 +82,13 @@ private:
     void park(std::unique_ptr<ClientConnection> conn);
     bool others_waiting();
     void wake_parker();
+    void keep_descriptors_in_reserve(int newest_fd);
+    void close_oldest_idle(std::size_t n);
     void publish_gauges();
 
     Poco::Net::ServerSocket listener_;
     std::uint16_t port_ = 0;
-    Factory make_;
+    Accept accept_;
     SchedulerLimits limits_;
     std::atomic<bool> stopping_{false};
 
@@ -92,6 +98,9 @@ private:
     std::deque<std::unique_ptr<ClientConnection>> ready_;
     std::atomic<std::size_t> ready_size_{0};   // ready_.size(), read without the lock
     bool quit_ = false;
+    // Readable while connections wait for a thread and none can be started: lingering
+    // workers then park their connection at once instead of after the linger.
+    int saturated_fd_ = -1;
     int workers_ = 0;        // worker tasks running
     int idle_workers_ = 0;   // of them, waiting for a connection
     std::size_t serving_ = 0;
@@ -104,6 +113,7 @@ private:
     std::mutex park_m_;
     std::deque<std::unique_ptr<ClientConnection>> to_park_;
     std::unordered_map<int, Parked> parked_;   // by descriptor
+    std::atomic<std::size_t> evict_{0};         // idle connections to close for descriptors
 
     std::thread accept_thread_, park_thread_;
 };

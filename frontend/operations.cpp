@@ -362,6 +362,9 @@ void put_object(OperationContext& ctx, ObjectStore& store) {
     w.content_md5 = req.header("Content-MD5");
     if (req.http->getExpectContinue()) ctx.resp.sendContinue();   // only now: errors above answered without the body
     RequestBody body(req.body(), spec);
+    // An empty body is checked (digests, the final aws-chunked chunk) before the store
+    // sees it: a store may never ask for its zero bytes.
+    if (spec.length == 0) body.read(nullptr, 0);
     std::string etag;
     try {
         etag = store.put(req.key, w, body);

@@ -1,5 +1,6 @@
 #include "frontend/raw_head.h"
 
+#include <Poco/Net/HTTPBufferAllocator.h>
 #include <Poco/String.h>
 
 #include <sys/socket.h>
@@ -11,17 +12,27 @@ namespace cc {
 
 int HeadCapture::receiveBytes(void* buffer, int length, int flags) {
     const int n = StreamSocketImpl::receiveBytes(buffer, length, flags);
-    if (capturing_ && n > 0 && !(flags & MSG_PEEK)) {
-        if (captured_.size() + static_cast<std::size_t>(n) > kLimit) overflow_ = true;
-        else captured_.append(static_cast<const char*>(buffer), static_cast<std::size_t>(n));
+    if (n > 0 && !(flags & MSG_PEEK)) {
+        if (length == Poco::Net::HTTPBufferAllocator::BUFFER_SIZE)   // the session filling its buffer
+            last_fill_.assign(static_cast<const char*>(buffer), static_cast<std::size_t>(n));
+        if (capturing_) {
+            if (captured_.size() + static_cast<std::size_t>(n) > kLimit) overflow_ = true;
+            else captured_.append(static_cast<const char*>(buffer), static_cast<std::size_t>(n));
+        }
     }
     return n;
 }
 
-void HeadCapture::start() {
+bool HeadCapture::start(std::size_t held) {
     captured_.clear();
-    capturing_ = true;
     overflow_ = false;
+    if (held > last_fill_.size()) {
+        capturing_ = false;
+        return false;
+    }
+    captured_.assign(last_fill_, last_fill_.size() - held, held);
+    capturing_ = true;
+    return true;
 }
 
 std::string HeadCapture::stop() {

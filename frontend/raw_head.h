@@ -19,11 +19,18 @@ class HeadCapture : public Poco::Net::StreamSocketImpl {
 public:
     explicit HeadCapture(poco_socket_t fd) : StreamSocketImpl(fd) {}
     int receiveBytes(void* buffer, int length, int flags = 0) override;
-    void start();               // from now on, keep what arrives
-    std::string stop();         // what arrived since start(); empty if it outgrew the limit
+    // From now on, keep what arrives. `held` is how many received bytes Poco's session
+    // still holds unread (a pipelined request's start): they are taken from the last
+    // fill of its buffer. Returns false if those bytes are not known.
+    bool start(std::size_t held);
+    std::string stop();         // what arrived since start() (with the held bytes); empty if it outgrew the limit
 private:
     static constexpr std::size_t kLimit = 1u << 20;   // beyond any head Poco accepts
     std::string captured_;
+    // Bytes the session's buffer was last filled with. Poco's session reads into its buffer
+    // exactly HTTPBufferAllocator::BUFFER_SIZE at a time, and only when the buffer is empty,
+    // so whatever the session holds unread is the tail of its last fill.
+    std::string last_fill_;
     bool capturing_ = false, overflow_ = false;
 };
 

@@ -63,6 +63,7 @@ bool ambiguous_framing(const Poco::Net::HTTPServerRequest& http) {
         if (Poco::icompare(name, "Content-Length") != 0) continue;
         if (lengths++ && value != length) return true;   // two different lengths
         length = value;
+        if (Poco::trim(value).rfind('-', 0) == 0) return true;   // a negative length: where does the body end?
     }
     return lengths > 0 && http.has("Transfer-Encoding");
 }

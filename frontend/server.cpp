@@ -67,8 +67,8 @@ void Server::start() {
     limits.keep_alive_timeout = std::chrono::seconds(s.keep_alive_timeout);
     scheduler_ = std::make_unique<ConnectionScheduler>(
         socket,
-        [this, params](const Poco::Net::StreamSocket& client) {
-            return std::make_unique<ClientConnection>(client, params, handler_, *registry_);
+        [this, params](Poco::Net::ServerSocket& listener) {
+            return ClientConnection::accept(listener, params, handler_, *registry_);
         },
         limits);
     head_deadline_ = std::make_unique<PeriodicTask>(

@@ -598,7 +598,7 @@ def test_an_unread_body_is_never_taken_for_a_request(connector, uid):
         assert len(read_all_responses(out)) == 1, out
 
 
-@pytest.mark.parametrize("framing", ["two-lengths", "length-and-chunked"])
+@pytest.mark.parametrize("framing", ["two-lengths", "length-and-chunked", "negative-length"])
 def test_ambiguous_framing_is_refused_and_the_connection_closed(connector, local, remote, uid, framing):
     key = f"bad-{uid}/smuggle"
     path = f"/bucket1/{key}"
@@ -608,6 +608,9 @@ def test_ambiguous_framing_is_refused_and_the_connection_closed(connector, local
     if framing == "two-lengths":
         lines += ["Content-Length: 5", f"Content-Length: {5 + len(smuggled)}"]
         body = b"hello" + smuggled
+    elif framing == "negative-length":
+        lines += ["Content-Length: -5"]
+        body = smuggled
     else:
         lines += ["Transfer-Encoding: chunked", "Content-Length: 3"]
         body = b"5\r\nhello\r\n0\r\n\r\n" + smuggled

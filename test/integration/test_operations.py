@@ -126,6 +126,47 @@ def test_sigterm_lets_a_large_download_finish(make_connector, local, uid):
     assert c.proc.wait(30) == 0
 
 
+def test_sigterm_answers_requests_waiting_for_a_thread(make_connector, uid):
+    """One request thread, busy with an upload whose body trickles in; five more requests
+    arrive whole and wait for the thread; then SIGTERM. Within the grace period the upload
+    finishes and every waiting request is answered ("Connection: close"), none is reset."""
+    import socket
+    from objects_helpers import signed_headers
+    c = make_connector(extra_conf="max_threads = 1").start()
+    path = f"/bucket1/drain-{uid}/trickled"
+    body = os.urandom(64 * 1024)
+    head = f"PUT {path} HTTP/1.1\r\n".encode() + b"".join(
+        f"{k}: {v}\r\n".encode() for k, v in signed_headers("PUT", c.url, path, headers={
+            "Content-Length": str(len(body))}, body=body)) + b"\r\n"
+    uploader = socket.create_connection(("127.0.0.1", c.port), timeout=30)
+    uploader.sendall(head + body[:1000])
+    time.sleep(0.5)   # the one thread now waits for the rest of the body
+    waiting = []
+    for _ in range(5):
+        s = socket.create_connection(("127.0.0.1", c.port), timeout=30)
+        s.sendall(b"GET /healthcheck HTTP/1.1\r\nHost: x\r\n\r\n")
+        waiting.append(s)
+    time.sleep(0.5)
+    c.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    uploader.sendall(body[1000:])
+
+    def answer(sock):
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+    assert answer(uploader).startswith(b"HTTP/1.1 200 OK")
+    for s in waiting:
+        reply = answer(s)   # a reset would raise ConnectionResetError here
+        assert reply.startswith(b"HTTP/1.1 200 OK") and b"connection: close" in reply.lower(), reply
+        s.close()
+    uploader.close()
+    assert c.proc.wait(30) == 0
+
+
 def test_request_id_reaches_the_backends(connector, remote, uid):
     # Swift appends X-Trans-Id-Extra to its transaction ids: one id greps through both logs.
     remote.put_object(Bucket="bucket1", Key=f"rid-{uid}", Body=b"x")
@@ -173,6 +214,31 @@ def test_idle_keep_alive_connections_hold_no_thread(make_connector):
         conn.request("GET", "/healthcheck")
         r = conn.getresponse()
         assert (r.status, r.read()) == (200, b"OK")
+        conn.close()
+
+
+def test_out_of_descriptors_idle_connections_make_room(make_connector):
+    """With the descriptor limit reached by idle keep-alive connections, a new client is still
+    served: the connections idle the longest are closed to make room (as after any keep-alive
+    close, their clients reconnect), and the server keeps running."""
+    import http.client
+    import subprocess
+    c = make_connector(extra_conf="keep_alive_timeout = 3600").start()
+    s3 = c.client()
+    s3.put_object(Bucket="bucket1", Key="fd-room", Body=b"before")   # the stores are open, as in a running server
+    subprocess.run(["prlimit", f"--pid={c.proc.pid}", "--nofile=128:128"], check=True)
+    idle = []
+    for _ in range(150):   # more than the limit leaves room for
+        conn = http.client.HTTPConnection("127.0.0.1", c.port, timeout=30)
+        conn.request("GET", "/healthcheck")
+        r = conn.getresponse()
+        assert (r.status, r.read()) == (200, b"OK")
+        idle.append(conn)
+    s3.put_object(Bucket="bucket1", Key="fd-room", Body=b"served")
+    assert s3.get_object(Bucket="bucket1", Key="fd-room")["Body"].read() == b"served"
+    assert scrape(c.url)["cc_idle_connections_evicted_total"] >= 1
+    assert c.proc.poll() is None
+    for conn in idle:
         conn.close()
 
 

@@ -59,3 +59,62 @@ def test_half_configured_tls_stops_startup(make_connector, pki):
     with pytest.raises(RuntimeError) as e:
         c.start()
     assert "tls_key_file" in str(e.value)
+
+
+def test_slow_tls_clients_are_cut_off(make_connector, pki):
+    """The request-head deadline holds over TLS too: a client that stalls in the handshake
+    and one that trickles its head after it are cut off after request_header_timeout, so two
+    of them cannot keep the two request threads from a normal client."""
+    import socket
+    import ssl
+    import threading
+    import time
+    c = make_connector(extra_conf=f"tls_cert_file = {pki / 'server.pem'}\ntls_key_file = {pki / 'server.key'}\n"
+                                  "max_threads = 2\nrequest_header_timeout = 2")
+    c.start()
+    ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+    # 1. Half a ClientHello: the handshake stalls on the server's side.
+    hello = socket.create_connection(("127.0.0.1", c.port), timeout=30)
+    hello.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+    # 2. A full handshake, then a head that never ends.
+    trickler = ctx.wrap_socket(socket.create_connection(("127.0.0.1", c.port), timeout=30), server_hostname="localhost")
+    trickler.sendall(b"GET /healthcheck HTTP/1.1\r\nHost: localhost\r\n")
+    stop = threading.Event()
+
+    def trickle():
+        while not stop.wait(0.5):
+            try:
+                trickler.sendall(b"X-Slow: 1\r\n")
+            except OSError:
+                return
+    t = threading.Thread(target=trickle)
+    t.start()
+    try:
+        started = time.monotonic()
+        r = requests.get(f"https://localhost:{c.port}/healthcheck", verify=str(pki / "ca.pem"), timeout=30)
+        assert (r.status_code, r.text) == (200, "OK")
+        # Not a timing assertion on speed: the deadline (2 s) freed the threads long before
+        # either slow client would have ended on its own (the trickler never does).
+        assert time.monotonic() - started < 20
+        # The trickler's connection ends, unanswered: over TLS no 408 can follow the cut (OpenSSL
+        # will not write once a read ended early); its head was never dispatched.
+        data = b""
+        while True:
+            try:
+                chunk = trickler.recv(65536)
+            except (OSError, ssl.SSLError):
+                break
+            if not chunk:
+                break
+            data += chunk
+        assert b"200 OK" not in data, data
+        hello.settimeout(10)
+        try:
+            assert hello.recv(65536) is not None   # closed (EOF or an alert), not left hanging
+        except ConnectionResetError:
+            pass
+    finally:
+        stop.set()
+        t.join()
+        trickler.close()
+        hello.close()
