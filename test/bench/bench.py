@@ -10,9 +10,9 @@ $BENCH_WORKDIR/results.json, the table to $BENCH_WORKDIR/results.md.
 See docs/benchmarks.md.
 
 Environment:
-  BENCH_SECONDS            seconds per measurement (default 10)
+  BENCH_SECONDS            seconds per measurement (default 12)
   BENCH_ROUNDS             each measurement is split into this many rounds, alternating connector and
-                           reference (A B B A ...), to spread drifting load evenly (default 2)
+                           reference (A B B A ...), to spread drifting load evenly (default 4)
   BENCH_CONCURRENCY        connections for the small-object scenarios (default 8)
   BENCH_STREAM_CONCURRENCY connections for 256 MiB GET / 64 MiB PUT (default 2)
   BENCH_LIST_CONCURRENCY   connections for the listing scenario (default 2)
@@ -22,6 +22,11 @@ Environment:
   BENCH_BUILD_DIR          where cloud-connector and cc-bench are (default build-bench)
   BENCH_WORKDIR            scratch directory, recreated each run (default /tmp/cc-bench-run)
   BENCH_LOG_LEVEL          the connectors' log_level (default info: one access line per request)
+  BENCH_PLACEMENT          comma-separated CPU placements to run every scenario in (default
+                           "shared,split"): "shared" lets every process use every CPU; "split" gives
+                           the backend that holds the data CPU 0 to itself and puts everything else
+                           (load generator, connector, the other backend, proxies) on the others, as
+                           in a deployment where the backends are other machines (docs/benchmarks.md)
   BENCH_PROFILE=1          record a perf (cpu-clock) profile of the connector during each of its
                            measurements: $BENCH_WORKDIR/profile-<run>.txt (the numbers of such a run
                            carry the profiler's overhead: don't use them for the table)
@@ -50,7 +55,7 @@ BUILD = Path(os.environ.get("BENCH_BUILD_DIR", ROOT / "build-bench"))
 CONNECTOR_BIN = BUILD / "cloud-connector"
 BENCH_BIN = BUILD / "cc-bench"
 WORK = Path(os.environ.get("BENCH_WORKDIR", "/tmp/cc-bench-run"))
-SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "12"))
 CONC = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 STREAM_CONC = int(os.environ.get("BENCH_STREAM_CONCURRENCY", "2"))
 LIST_CONC = int(os.environ.get("BENCH_LIST_CONCURRENCY", "2"))
@@ -58,9 +63,11 @@ SLOW_CONNS = int(os.environ.get("BENCH_SLOW_CONNECTIONS", "256"))
 SLOW_DELAY = float(os.environ.get("BENCH_SLOW_DELAY", "0.05"))
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 LOG_LEVEL = os.environ.get("BENCH_LOG_LEVEL", "info")
-ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "2")))
+ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "4")))
 PROFILE = bool(os.environ.get("BENCH_PROFILE"))
 INDEX_TIMEOUT = float(os.environ.get("BENCH_INDEX_TIMEOUT", "900"))
+PLACEMENTS = [p for p in os.environ.get("BENCH_PLACEMENT", "shared,split").split(",") if p]
+BACKENDS_DIR = os.environ.get("CC_BACKENDS_DIR", "/tmp/cc-backends")
 
 REMOTE_URL = f"http://127.0.0.1:{os.environ.get('CC_REMOTE_PORT', '8080')}"
 LOCAL_URL = f"http://127.0.0.1:{os.environ.get('CC_LOCAL_PORT', '8090')}"
@@ -127,6 +134,95 @@ def proc_status(pid):
             elif name == "Threads":
                 out[name] = int(value)
     return out
+
+
+# ---------------------------------------------------------------- CPU placement
+
+ALL_CPUS = frozenset(os.sched_getaffinity(0))
+CLIENT_CPUS = ALL_CPUS          # where the next cc-bench runs (set by place())
+
+
+def cluster_pids(name):
+    """Every process of the loopback Swift cluster `name` (they carry its marker in their environment)."""
+    marker = f"CC_SWIFT_CLUSTER_DIR={BACKENDS_DIR}/{name}".encode()
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/environ", "rb") as f:
+                if marker in f.read().split(b"\0"):
+                    pids.append(int(d))
+        except OSError:
+            pass
+    return pids
+
+
+def process_tree(pid):
+    """pid and its descendants."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
+def set_cpus(pids, cpus):
+    """Every thread of every process: threads started later inherit it."""
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                os.sched_setaffinity(int(tid), cpus)
+            except OSError:
+                pass
+
+
+class Placement:
+    """Which processes may run on which CPUs during a measurement.
+
+    shared: all of them everywhere (what the machine gives: the connector's CPU is taken from the
+    backends'). split: the process group that serves the reference side, `holder` ("local" = the
+    cloud-store cluster, "remote" = the on-prem cluster, "servers" = the connectors and nginx), gets
+    CPU 0 alone; everything else shares the other CPUs. Through the connector and straight at the
+    backend, the backend then has the same CPU, as when it runs on its own machine."""
+
+    def __init__(self, name, groups):
+        self.name = name
+        self.groups = groups      # role -> callable returning pids
+
+    def place(self, holder):
+        global CLIENT_CPUS
+        if self.name == "shared" or len(ALL_CPUS) < 2:
+            own, rest = ALL_CPUS, ALL_CPUS
+        else:
+            first = min(ALL_CPUS)
+            own, rest = frozenset({first}), ALL_CPUS - {first}
+        for role, pids in self.groups.items():
+            set_cpus(pids(), own if role in HOLDER_ROLES[holder] else rest)
+        CLIENT_CPUS = rest if self.name != "shared" else ALL_CPUS
+
+    def release(self):
+        global CLIENT_CPUS
+        for pids in self.groups.values():
+            set_cpus(pids(), ALL_CPUS)
+        CLIENT_CPUS = ALL_CPUS
+
+
+HOLDER_ROLES = {"local": {"local"}, "remote": {"remote"}, "servers": {"connectors", "nginx"}}
 
 
 class Sampler:
@@ -353,7 +449,9 @@ def cc_bench(endpoint, bucket, *args, pid=None, seconds=None, check=True, profil
                                  "-o", str(WORK / f"perf-{profile_name}.data")],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    cpus = CLIENT_CPUS
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                         preexec_fn=lambda: os.sched_setaffinity(0, cpus)).stdout
     if perf:
         perf.send_signal(signal.SIGINT)
         perf.wait(30)
@@ -383,7 +481,7 @@ def measure(*specs):
     lat = {sp["name"]: [] for sp in specs}
     for i in range(ROUNDS):
         for sp in (specs if i % 2 == 0 else tuple(reversed(specs))):
-            f = WORK / f"lat-{sp['name']}-{i}.txt"
+            f = WORK / f"lat-{sp['name'].replace('/', '-')}-{i}.txt"
             rounds[sp["name"]].append(cc_bench(sp["endpoint"], sp["bucket"], *sp["args"], pid=sp["pid"],
                                                seconds=SECONDS / ROUNDS, latencies=f,
                                                profile_name=sp["profile"] if i == 0 else None))
@@ -561,6 +659,229 @@ def render_table(rows):
 
 # ---------------------------------------------------------------- main
 
+class Stack:
+    """Everything the scenarios measure against, started once for every placement."""
+
+    def __init__(self, small_bytes):
+        self.started = []
+        self.small_bytes = small_bytes
+
+    def add(self, proc):
+        self.started.append(proc)
+        return proc
+
+    def stop(self):
+        for p in reversed(self.started):
+            p.stop()
+
+
+def start_stack(small_bytes):
+    st = Stack(small_bytes)
+    try:
+        st.nginx = nginx = Nginx()
+        (nginx.www / "static").mkdir()
+        (nginx.www / "static" / "small-4k").write_bytes(small_bytes)
+        # nginx as the cloud store: the same bytes at the object's path (scenario 6b).
+        p = nginx.www / CLOUD_BUCKET / local_name(SMALL_LOCAL)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(small_bytes)
+        st.add(nginx.start())
+        st.proxy = st.add(DelayProxy(REMOTE_URL, SLOW_DELAY))
+
+        # Every connector runs one index refresh round at start (100 000 keys):
+        # start them all now and wait for all rounds, so none runs during a measurement.
+        st.auto = st.add(Connector("auto", listing="auto").start())
+        st.live = st.add(Connector("live", listing="live").start())
+        st.slow = st.add(Connector("slow", listing="live", swift_baseurl=st.proxy.url).start())
+        st.onnginx = st.add(Connector("onnginx", listing="live", local_endpoint=nginx.url).start())
+        st.onfile = st.add(Connector("onfile", listing="live", local_endpoint="file").start())
+        # read_routing = index: reads of keys its (fresh) index has no local copy of go on-prem first.
+        st.routed = st.add(Connector("routed", listing="auto", extra="read_routing = index").start())
+        st.connectors = [st.auto, st.live, st.slow, st.onnginx, st.onfile, st.routed]
+        if want("5"):
+            wait_for_index(st.auto)
+        for c in st.connectors:
+            c.settle(INDEX_TIMEOUT)
+        if want("2"):
+            wait_until(st.routed.refreshed, INDEX_TIMEOUT, "the routed connector's index refresh")
+        # The file store belongs to its connector: its local copy is written through it.
+        s3_client(st.onfile.url).put_object(Bucket=BUCKET, Key=SMALL_LOCAL, Body=small_bytes)
+    except BaseException:
+        st.stop()
+        raise
+    return st
+
+
+def placement_for(name, st):
+    return Placement(name, {
+        "local": lambda: cluster_pids("local"),
+        "remote": lambda: cluster_pids("remote"),
+        "connectors": lambda: [c.pid for c in st.connectors],
+        "nginx": lambda: process_tree(st.nginx.proc.pid),
+        "proxy": lambda: [st.proxy.proc.pid],
+    })
+
+
+def run_scenarios(st, pl, runs, notes):
+    """Every wanted scenario in placement `pl`; returns the table rows. Run names are prefixed
+    with the placement ("shared/1_conn")."""
+    rows = []
+    P = pl.name + "/"
+
+    def measured(holder, *specs):
+        pl.place(holder)
+        try:
+            got = measure(*[dict(sp, name=P + sp["name"], profile=sp["profile"] and f"{pl.name}-{sp['profile']}")
+                            for sp in specs])
+        finally:
+            pl.release()
+        runs.update(got)
+        return {k[len(P):]: v for k, v in got.items()}
+
+    C, L, R = st.auto.url, LOCAL_URL, REMOTE_URL
+    pid = st.auto.pid
+    small = ("--expect-bytes", SMALL, "-c", CONC)
+    cloud = "cloud store (Swift s3api :8090)"
+    onprem = "on-prem (Swift s3api :8080)"
+
+    if want("1"):
+        log(f"[{pl.name}] 1: 4 KiB GET, local hit (+ the direct load against itself)")
+        m = measured("local", run("1_conn", C, BUCKET, "--key", SMALL_LOCAL, *small, pid=pid, profile="1"),
+                     run("1_direct", L, CLOUD_BUCKET, "--key", local_name(SMALL_LOCAL), *small),
+                     run("1_direct_again", L, CLOUD_BUCKET, "--key", local_name(SMALL_LOCAL), *small))
+        rows.append(row_pair("1", "4 KiB GET, local hit", m["1_conn"], m["1_direct"], "req_s", 0.9, cloud))
+        rows.append(row_pair("1=", "noise: the direct load of 1 against itself", m["1_direct_again"], m["1_direct"],
+                             "req_s", None, cloud))
+        rows.append(row_pair("s3api", "4 KiB GET local hit: connector as a multiple of bare s3api",
+                             m["1_conn"], m["1_direct"], "req_s", None, "Swift proxy s3api (:8090)"))
+    if want("2"):
+        log(f"[{pl.name}] 2: 4 KiB GET, remote fallback")
+        # The same on-prem GET behind four local lookups: a Swift cloud store that misses (2),
+        # the embedded file store whose miss is a RocksDB read (2f), nginx as the cloud store,
+        # a miss over the network that costs the store little (2n), and read_routing = index,
+        # where the fresh index says "no local copy" and there is no local lookup at all (2i).
+        fallbacks = [
+            ("2", st.auto, "4 KiB GET, remote fallback (cloud store local)"),
+            ("2f", st.onfile, "4 KiB GET, remote fallback (file store local)"),
+            ("2n", st.onnginx, "4 KiB GET, remote fallback (nginx as the cloud store)"),
+            ("2i", st.routed, "4 KiB GET, remote fallback, read_routing = index (cloud store local)"),
+        ]
+        for sid, conn, title in fallbacks:
+            m = measured("remote", run(f"{sid}_conn", conn.url, BUCKET, "--key", SMALL_REMOTE, *small, pid=conn.pid,
+                                       profile=sid),
+                         run(f"{sid}_direct", R, BUCKET, "--key", SMALL_REMOTE, *small))
+            rows.append(row_pair(sid, title, m[f"{sid}_conn"], m[f"{sid}_direct"], "req_s", 0.9, onprem))
+    if want("3") or want("7"):
+        log(f"[{pl.name}] 3: 256 MiB GET streaming, local hit (sampling connector RSS; + the direct load against itself)")
+        big = ("--expect-bytes", BIG, "-c", STREAM_CONC)
+        idle = proc_status(pid)
+        with Sampler(pid) as sm:
+            m = measured("local", run("3_conn", C, BUCKET, "--key", BIG_LOCAL, *big, pid=pid, profile="3"),
+                         run("3_direct", L, CLOUD_BUCKET, "--key", local_name(BIG_LOCAL), *big),
+                         run("3_direct_again", L, CLOUD_BUCKET, "--key", local_name(BIG_LOCAL), *big))
+        runs[P + "3_rss"] = {"idle_mib": idle["VmRSS"], "peak_mib": sm.max_rss, "threads_peak": sm.max_threads,
+                             "hwm_after_mib": proc_status(pid)["VmHWM"]}
+        rows.append(row_pair("3", f"256 MiB GET streaming, local hit (c={STREAM_CONC})", m["3_conn"],
+                             m["3_direct"], "mb_s", 0.9, cloud))
+        rows.append(row_pair("3=", "noise: the direct load of 3 against itself", m["3_direct_again"], m["3_direct"],
+                             "mb_s", None, cloud))
+    if want("4"):
+        log(f"[{pl.name}] 4: 4 KiB and 64 MiB PUT")
+        put = ("--op", "put", "--size")
+        m = measured("local",
+                     run("4a_conn", C, BUCKET, *put, SMALL, "--key-prefix", "put/c4k-", "--count", 1000, "-c", CONC,
+                         pid=pid, profile="4a"),
+                     run("4a_direct", L, CLOUD_BUCKET, *put, SMALL, "--key-prefix", local_name("put/d4k-"),
+                         "--count", 1000, "-c", CONC))
+        rows.append(row_pair("4a", "4 KiB PUT", m["4a_conn"], m["4a_direct"], "req_s", 0.9, cloud))
+        idle = proc_status(pid)
+        with Sampler(pid) as sm:
+            m = measured("local",
+                         run("4b_conn", C, BUCKET, *put, PUT_BIG, "--key-prefix", "put/c64m-", "--count", 4,
+                             "-c", STREAM_CONC, pid=pid, profile="4b"),
+                         run("4b_direct", L, CLOUD_BUCKET, *put, PUT_BIG, "--key-prefix", local_name("put/d64m-"),
+                             "--count", 4, "-c", STREAM_CONC))
+        runs[P + "4b_rss"] = {"idle_mib": idle["VmRSS"], "peak_mib": sm.max_rss, "threads_peak": sm.max_threads}
+        rows.append(row_pair("4b", f"64 MiB PUT (c={STREAM_CONC})", m["4b_conn"], m["4b_direct"], "mb_s", 0.9, cloud))
+    if want("5"):
+        log(f"[{pl.name}] 5: 1000-key listing page over 100 000 keys")
+        lst = ("--op", "list", "--list-prefix", "list/", "--max-keys", 1000, "-c", LIST_CONC,
+               "--capture-header", "x-cc-listing-source")
+        m = measured("remote", run("5_index", C, BUCKET, *lst, pid=pid, profile="5-index"),
+                     run("5_live", st.live.url, BUCKET, *lst, pid=st.live.pid, profile="5-live"),
+                     run("5_direct", R, BUCKET, *lst))
+        for k, want_src in (("5_index", "index"), ("5_live", "live")):
+            srcs = m[k]["captured"]
+            if set(srcs) != {f"x-cc-listing-source: {want_src}"}:
+                notes.append(f"[{pl.name}] scenario {k}: listing sources seen {srcs} (expected only {want_src})")
+        rows.append(row_pair("5", "1000-key listing: indexed vs live", m["5_index"], m["5_live"], "req_s",
+                             10, "live listing (connector)"))
+        rows.append(row_pair("5", "1000-key listing: indexed vs backend", m["5_index"], m["5_direct"],
+                             "req_s", None, "on-prem listing (Swift s3api :8080)"))
+        rows.append(row_pair("5", "1000-key listing: live vs backend", m["5_live"], m["5_direct"],
+                             "req_s", None, "on-prem listing (Swift s3api :8080)"))
+    if want("6"):
+        log(f"[{pl.name}] 6: connector 4 KiB GET (file store) vs nginx static file")
+        m = measured("servers", run("6_nginx", st.nginx.url, "static", "--no-sign", "--key", "small-4k", *small),
+                     run("6_conn", st.onfile.url, BUCKET, "--key", SMALL_LOCAL, *small, pid=st.onfile.pid,
+                         profile="6"),
+                     run("6b_conn", st.onnginx.url, BUCKET, "--key", SMALL_LOCAL, *small, pid=st.onnginx.pid,
+                         profile="6b"))
+        rows.append(row_pair("6", "4 KiB GET from the embedded file store vs nginx", m["6_conn"],
+                             m["6_nginx"], "req_s", 0.3, "nginx static file"))
+        rows.append(row_pair("6b", "4 KiB GET local hit, nginx as the cloud store", m["6b_conn"],
+                             m["6_nginx"], "req_s", None, "nginx static file"))
+        if P + "1_direct" in runs:
+            rows.append(row_pair("s3api-6", "4 KiB GET from the file store: connector as a multiple of bare s3api",
+                                 m["6_conn"], runs[P + "1_direct"], "req_s", None, "Swift proxy s3api (:8090), run 1"))
+    if want("7") or want("slow"):
+        log(f"[{pl.name}] 7: {SLOW_CONNS} connections, remote fallback through a {SLOW_DELAY * 1000:.0f} ms proxy")
+        slow_args = ("--key", SMALL_REMOTE, "--expect-bytes", SMALL, "-c", SLOW_CONNS, "--timeout", 120)
+        idle = proc_status(st.slow.pid)
+        with Sampler(st.slow.pid) as sm:
+            m = measured("remote", run("7_slow", st.slow.url, BUCKET, *slow_args, pid=st.slow.pid, profile="7"),
+                         run("7_slow_direct", st.proxy.url, BUCKET, *slow_args))
+        m["7_slow"].update(idle_rss_mib=idle["VmRSS"], idle_threads=idle["Threads"], peak_rss_mib=sm.max_rss,
+                           peak_threads=sm.max_threads)
+        rows.append(row_pair("7", f"{SLOW_CONNS} conns, 4 KiB remote fallback, +{SLOW_DELAY * 1000:.0f} ms "
+                             "backend", m["7_slow"], m["7_slow_direct"], "req_s", None,
+                             "on-prem through the same slow proxy"))
+    return rows
+
+
+def resources_table(runs, P):
+    mem = []
+    if P + "3_rss" in runs:
+        m = runs[P + "3_rss"]
+        delta = m["peak_mib"] - m["idle_mib"]
+        mem.append(f"| 3 | connector RSS during 256 MiB GETs (c={STREAM_CONC}) | idle {m['idle_mib']:.1f} MiB, "
+                   f"peak {m['peak_mib']:.1f} MiB, +{delta:.1f} MiB; threads peak {m['threads_peak']} | < 64 MiB above "
+                   f"idle | {'yes' if delta < 64 else '**NO**'} |")
+    if P + "4b_rss" in runs:
+        m = runs[P + "4b_rss"]
+        mem.append(f"| 4b | connector RSS during 64 MiB PUTs (c={STREAM_CONC}) | idle {m['idle_mib']:.1f} MiB, "
+                   f"peak {m['peak_mib']:.1f} MiB, +{m['peak_mib'] - m['idle_mib']:.1f} MiB; threads peak "
+                   f"{m['threads_peak']} | - | - |")
+    if P + "7_slow" in runs:
+        s = runs[P + "7_slow"]
+        served = s["ok"]
+        ok = s["errors"] == 0 and served > 0
+        mem.append(f"| 7 | {SLOW_CONNS} connections, slow backend | served {served}, errors {s['errors']}, "
+                   f"threads {s['idle_threads']} idle -> {s['peak_threads']} peak, RSS {s['idle_rss_mib']:.1f} -> "
+                   f"{s['peak_rss_mib']:.1f} MiB, p50 {s['p50_ms']:.0f} ms p99 {s['p99_ms']:.0f} ms | all served, "
+                   f"no blow-up | {'yes' if ok else '**NO**'} |")
+    if not mem:
+        return ""
+    return "\n\n| # | resources | measured | target | met |\n|---|---|---|---|---|\n" + "\n".join(mem)
+
+
+PLACEMENT_TITLES = {
+    "shared": "Placement `shared`: every process on every CPU (the connector's CPU comes out of the backends')",
+    "split": "Placement `split`: the backend that holds the data alone on CPU 0, everything else on the other "
+             "CPUs (the backends as separate machines)",
+}
+
+
 def main():
     if WORK.exists():
         shutil.rmtree(WORK)
@@ -569,182 +890,31 @@ def main():
     log(f"preparing data (BENCH_SECONDS={SECONDS}, concurrency {CONC})")
     small_bytes = prepare_data(local, remote)
 
-    started = []
     results = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "seconds": SECONDS,
                "concurrency": CONC, "stream_concurrency": STREAM_CONC, "list_concurrency": LIST_CONC,
+               "placements": PLACEMENTS,
                "machine": f"{os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.1f}", "runs": {}}
     runs = results["runs"]
-    rows = []
     notes = []
+    sections = []
+    st = start_stack(small_bytes)
     try:
-        nginx = Nginx()
-        (nginx.www / "static").mkdir()
-        (nginx.www / "static" / "small-4k").write_bytes(small_bytes)
-        # nginx as the cloud store: the same bytes at the object's path (scenario 6b).
-        p = nginx.www / CLOUD_BUCKET / local_name(SMALL_LOCAL)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(small_bytes)
-        nginx.start()
-        started.append(nginx)
-        proxy = DelayProxy(REMOTE_URL, SLOW_DELAY)
-        started.append(proxy)
-
-        # Every connector runs one index refresh round at start (100 000 keys):
-        # start them all now and wait for all rounds, so none runs during a measurement.
-        auto = Connector("auto", listing="auto").start()
-        started.append(auto)
-        live = Connector("live", listing="live").start()
-        started.append(live)
-        slow = Connector("slow", listing="live", swift_baseurl=proxy.url).start()
-        started.append(slow)
-        onnginx = Connector("onnginx", listing="live", local_endpoint=nginx.url).start()
-        started.append(onnginx)
-        onfile = Connector("onfile", listing="live", local_endpoint="file").start()
-        started.append(onfile)
-        # read_routing = index: reads of keys its (fresh) index has no local copy of go on-prem first.
-        routed = Connector("routed", listing="auto", extra="read_routing = index").start()
-        started.append(routed)
-        if want("5"):
-            wait_for_index(auto)
-        for c in (auto, live, slow, onnginx, onfile, routed):
-            c.settle(INDEX_TIMEOUT)
-        if want("2"):
-            wait_until(routed.refreshed, INDEX_TIMEOUT, "the routed connector's index refresh")
-        # The file store belongs to its connector: its local copy is written through it.
-        s3_client(onfile.url).put_object(Bucket=BUCKET, Key=SMALL_LOCAL, Body=small_bytes)
         log("all connectors idle; measuring")
-        C, L, R = auto.url, LOCAL_URL, REMOTE_URL
-        pid = auto.pid
-        small = ("--expect-bytes", SMALL, "-c", CONC)
-
-        if want("1"):
-            log("1: 4 KiB GET, local hit")
-            runs.update(measure(run("1_conn", C, BUCKET, "--key", SMALL_LOCAL, *small, pid=pid, profile="1"),
-                                run("1_direct", L, CLOUD_BUCKET, "--key", local_name(SMALL_LOCAL), *small)))
-            rows.append(row_pair("1", "4 KiB GET, local hit", runs["1_conn"], runs["1_direct"], "req_s", 0.9,
-                                 "cloud store (Swift s3api :8090)"))
-        if want("2"):
-            log("2: 4 KiB GET, remote fallback")
-            # The same on-prem GET behind four local lookups: a Swift cloud store that misses (2),
-            # the embedded file store whose miss is a RocksDB read (2f), nginx as the cloud store,
-            # a miss over the network that costs the store little (2n), and read_routing = index,
-            # where the fresh index says "no local copy" and there is no local lookup at all (2i).
-            fallbacks = [
-                ("2", auto, "4 KiB GET, remote fallback (cloud store local)"),
-                ("2f", onfile, "4 KiB GET, remote fallback (file store local)"),
-                ("2n", onnginx, "4 KiB GET, remote fallback (nginx as the cloud store)"),
-                ("2i", routed, "4 KiB GET, remote fallback, read_routing = index (cloud store local)"),
-            ]
-            for sid, conn, title in fallbacks:
-                runs.update(measure(run(f"{sid}_conn", conn.url, BUCKET, "--key", SMALL_REMOTE, *small, pid=conn.pid,
-                                        profile=sid),
-                                    run(f"{sid}_direct", R, BUCKET, "--key", SMALL_REMOTE, *small)))
-                rows.append(row_pair(sid, title, runs[f"{sid}_conn"], runs[f"{sid}_direct"], "req_s", 0.9,
-                                     "on-prem (Swift s3api :8080)"))
-        if want("3") or want("7"):
-            log("3: 256 MiB GET streaming, local hit (sampling connector RSS)")
-            big = ("--expect-bytes", BIG, "-c", STREAM_CONC)
-            idle = proc_status(pid)
-            with Sampler(pid) as sm:
-                runs.update(measure(run("3_conn", C, BUCKET, "--key", BIG_LOCAL, *big, pid=pid, profile="3"),
-                                    run("3_direct", L, CLOUD_BUCKET, "--key", local_name(BIG_LOCAL), *big)))
-            runs["3_rss"] = {"idle_mib": idle["VmRSS"], "peak_mib": sm.max_rss, "threads_peak": sm.max_threads,
-                             "hwm_after_mib": proc_status(pid)["VmHWM"]}
-            rows.append(row_pair("3", f"256 MiB GET streaming, local hit (c={STREAM_CONC})", runs["3_conn"],
-                                 runs["3_direct"], "mb_s", 0.9, "cloud store (Swift s3api :8090)"))
-        if want("4"):
-            log("4: 4 KiB and 64 MiB PUT")
-            put = ("--op", "put", "--size")
-            runs.update(measure(
-                run("4a_conn", C, BUCKET, *put, SMALL, "--key-prefix", "put/c4k-", "--count", 1000, "-c", CONC,
-                    pid=pid, profile="4a"),
-                run("4a_direct", L, CLOUD_BUCKET, *put, SMALL, "--key-prefix", local_name("put/d4k-"),
-                    "--count", 1000, "-c", CONC)))
-            rows.append(row_pair("4a", "4 KiB PUT", runs["4a_conn"], runs["4a_direct"], "req_s", 0.9,
-                                 "cloud store (Swift s3api :8090)"))
-            idle = proc_status(pid)
-            with Sampler(pid) as sm:
-                runs.update(measure(
-                    run("4b_conn", C, BUCKET, *put, PUT_BIG, "--key-prefix", "put/c64m-", "--count", 4,
-                        "-c", STREAM_CONC, pid=pid, profile="4b"),
-                    run("4b_direct", L, CLOUD_BUCKET, *put, PUT_BIG, "--key-prefix", local_name("put/d64m-"),
-                        "--count", 4, "-c", STREAM_CONC)))
-            runs["4b_rss"] = {"idle_mib": idle["VmRSS"], "peak_mib": sm.max_rss, "threads_peak": sm.max_threads}
-            rows.append(row_pair("4b", f"64 MiB PUT (c={STREAM_CONC})", runs["4b_conn"], runs["4b_direct"], "mb_s",
-                                 0.9, "cloud store (Swift s3api :8090)"))
-        if want("5"):
-            log("5: 1000-key listing page over 100 000 keys")
-            lst = ("--op", "list", "--list-prefix", "list/", "--max-keys", 1000, "-c", LIST_CONC,
-                   "--capture-header", "x-cc-listing-source")
-            runs.update(measure(run("5_index", C, BUCKET, *lst, pid=pid, profile="5-index"),
-                                run("5_live", live.url, BUCKET, *lst, pid=live.pid, profile="5-live"),
-                                run("5_direct", R, BUCKET, *lst)))
-            for k, want_src in (("5_index", "index"), ("5_live", "live")):
-                srcs = runs[k]["captured"]
-                if set(srcs) != {f"x-cc-listing-source: {want_src}"}:
-                    notes.append(f"scenario {k}: listing sources seen {srcs} (expected only {want_src})")
-            rows.append(row_pair("5", "1000-key listing: indexed vs live", runs["5_index"], runs["5_live"], "req_s",
-                                 10, "live listing (connector)"))
-            rows.append(row_pair("5", "1000-key listing: indexed vs backend", runs["5_index"], runs["5_direct"],
-                                 "req_s", None, "on-prem listing (Swift s3api :8080)"))
-            rows.append(row_pair("5", "1000-key listing: live vs backend", runs["5_live"], runs["5_direct"],
-                                 "req_s", None, "on-prem listing (Swift s3api :8080)"))
-        if want("6"):
-            log("6: connector 4 KiB GET (file store) vs nginx static file")
-            runs.update(measure(run("6_nginx", nginx.url, "static", "--no-sign", "--key", "small-4k", *small),
-                                run("6_conn", onfile.url, BUCKET, "--key", SMALL_LOCAL, *small, pid=onfile.pid,
-                                    profile="6"),
-                                run("6b_conn", onnginx.url, BUCKET, "--key", SMALL_LOCAL, *small, pid=onnginx.pid,
-                                    profile="6b")))
-            rows.append(row_pair("6", "4 KiB GET from the embedded file store vs nginx", runs["6_conn"],
-                                 runs["6_nginx"], "req_s", 0.3, "nginx static file"))
-            rows.append(row_pair("6b", "4 KiB GET local hit, nginx as the cloud store", runs["6b_conn"],
-                                 runs["6_nginx"], "req_s", 0.3, "nginx static file"))
-        if "1_conn" in runs:
-            rows.append(row_pair("s3api", "4 KiB GET local hit: connector as a multiple of bare s3api",
-                                 runs["1_conn"], runs["1_direct"], "req_s", None, "Swift proxy s3api (:8090)"))
-        if want("7") or want("slow"):
-            log(f"7: {SLOW_CONNS} connections, remote fallback through a {SLOW_DELAY * 1000:.0f} ms proxy")
-            slow_args = ("--key", SMALL_REMOTE, "--expect-bytes", SMALL, "-c", SLOW_CONNS, "--timeout", 120)
-            idle = proc_status(slow.pid)
-            with Sampler(slow.pid) as sm:
-                runs.update(measure(run("7_slow", slow.url, BUCKET, *slow_args, pid=slow.pid, profile="7"),
-                                    run("7_slow_direct", proxy.url, BUCKET, *slow_args)))
-            runs["7_slow"].update(idle_rss_mib=idle["VmRSS"], idle_threads=idle["Threads"], peak_rss_mib=sm.max_rss,
-                                  peak_threads=sm.max_threads)
-            rows.append(row_pair("7", f"{SLOW_CONNS} conns, 4 KiB remote fallback, +{SLOW_DELAY * 1000:.0f} ms "
-                                 "backend", runs["7_slow"], runs["7_slow_direct"], "req_s", None,
-                                 "on-prem through the same slow proxy"))
+        for name in PLACEMENTS:
+            if name not in PLACEMENT_TITLES:
+                raise SystemExit(f"BENCH_PLACEMENT: unknown placement {name!r} (shared, split)")
+            if name == "split" and len(ALL_CPUS) < 2:
+                notes.append("placement split needs 2 CPUs: skipped")
+                continue
+            pl = placement_for(name, st)
+            rows = run_scenarios(st, pl, runs, notes)
+            sections.append(f"#### {PLACEMENT_TITLES[name]}\n\n" + render_table(rows) + resources_table(runs, name + "/"))
     finally:
-        for p in reversed(started):
-            p.stop()
+        st.stop()
 
-    table = render_table(rows)
-    mem = []
-    if "3_rss" in runs:
-        m = runs["3_rss"]
-        delta = m["peak_mib"] - m["idle_mib"]
-        mem.append(f"| 3 | connector RSS during 256 MiB GETs (c={STREAM_CONC}) | idle {m['idle_mib']:.1f} MiB, "
-                   f"peak {m['peak_mib']:.1f} MiB, +{delta:.1f} MiB; threads peak {m['threads_peak']} | < 64 MiB above "
-                   f"idle | {'yes' if delta < 64 else '**NO**'} |")
-    if "4b_rss" in runs:
-        m = runs["4b_rss"]
-        mem.append(f"| 4b | connector RSS during 64 MiB PUTs (c={STREAM_CONC}) | idle {m['idle_mib']:.1f} MiB, "
-                   f"peak {m['peak_mib']:.1f} MiB, +{m['peak_mib'] - m['idle_mib']:.1f} MiB; threads peak "
-                   f"{m['threads_peak']} | - | - |")
-    if "7_slow" in runs:
-        s = runs["7_slow"]
-        served = s["ok"]
-        ok = s["errors"] == 0 and served > 0
-        mem.append(f"| 7 | {SLOW_CONNS} connections, slow backend | served {served}, errors {s['errors']}, "
-                   f"threads {s['idle_threads']} idle -> {s['peak_threads']} peak, RSS {s['idle_rss_mib']:.1f} -> "
-                   f"{s['peak_rss_mib']:.1f} MiB, p50 {s['p50_ms']:.0f} ms p99 {s['p99_ms']:.0f} ms | all served, "
-                   f"no blow-up | {'yes' if ok else '**NO**'} |")
-    if mem:
-        table += "\n\n| # | resources | measured | target | met |\n|---|---|---|---|---|\n" + "\n".join(mem)
-    header = (f"Run {results['date']}: BENCH_SECONDS={SECONDS:g} in {ROUNDS} alternating rounds, concurrency {CONC} (streams {STREAM_CONC}, "
-              f"listing {LIST_CONC}), {results['machine']}")
-    out = header + "\n\n" + table + ("\n\n" + "\n".join("Note: " + n for n in notes) if notes else "") + "\n"
+    header = (f"Run {results['date']}: BENCH_SECONDS={SECONDS:g} in {ROUNDS} alternating rounds, concurrency {CONC} "
+              f"(streams {STREAM_CONC}, listing {LIST_CONC}), {results['machine']}")
+    out = header + "\n\n" + "\n\n".join(sections) + ("\n\n" + "\n".join("Note: " + n for n in notes) if notes else "") + "\n"
     (WORK / "results.json").write_text(json.dumps(results, indent=1))
     (WORK / "results.md").write_text(out)
     print(out)
