@@ -365,3 +365,26 @@ def hash_prefix(account, container):
 def local_name(key, container="bucket1", account="AUTH_test"):
     """Where the connector must store `key` in the cloud bucket (1space layout)."""
     return f"{hash_prefix(account, container)}/{account}/{container}/{key}"
+
+
+class Trickler:
+    """Sends `piece` on `sock` every `every` seconds in a thread (a slowloris client's
+    endless request head), until stop() or until the connection breaks."""
+
+    def __init__(self, sock, piece=b"X-Slow: 1\r\n", every=0.5):
+        import threading
+        self._stop = threading.Event()
+        self._sock, self._piece, self._every = sock, piece, every
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.wait(self._every):
+            try:
+                self._sock.sendall(self._piece)
+            except OSError:
+                return
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()

@@ -218,14 +218,21 @@ class FaultProxy:
             if readable and not client.recv(65536):
                 return
 
-    def _answer_early(self, client):
+    @staticmethod
+    def _read_head(client):
+        """What arrived up to and including the end of the request head (None if the client left)."""
         client.settimeout(10)
         buf = b""
         while b"\r\n\r\n" not in buf:
             data = client.recv(65536)
             if not data:
-                return
+                return None
             buf += data
+        return buf
+
+    def _answer_early(self, client):
+        if self._read_head(client) is None:
+            return
         client.sendall(b'HTTP/1.1 200 OK\r\nETag: "00000000000000000000000000000000"\r\n'
                        b"Content-Length: 0\r\nConnection: close\r\n\r\n")
         # Then whatever arrives is thrown away until the client closes: no reset.
@@ -233,13 +240,9 @@ class FaultProxy:
 
     def _answer(self, client, status):
         """Reads one request (headers, then up to Content-Length body bytes) and answers `status`."""
-        client.settimeout(10)
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            data = client.recv(65536)
-            if not data:
-                return
-            buf += data
+        buf = self._read_head(client)
+        if buf is None:
+            return
         head, _, rest = buf.partition(b"\r\n\r\n")
         length = 0
         expect_continue = False

@@ -10,7 +10,7 @@ import botocore
 import pytest
 import requests
 
-from conftest import LOCAL_STORE, mapping_entries
+from conftest import LOCAL_STORE, Trickler, mapping_entries
 
 
 def scrape(url):
@@ -284,16 +284,7 @@ def test_slow_or_silent_clients_cannot_hold_every_thread(make_connector):
     trickler = socket.create_connection(("127.0.0.1", c.port), timeout=60)
     trickler.sendall(b"GET /bucket1/slow HTTP/1.1\r\nHost: x\r\n")
     silent = socket.create_connection(("127.0.0.1", c.port), timeout=60)
-    stop = threading.Event()
-
-    def trickle():
-        while not stop.wait(0.5):
-            try:
-                trickler.sendall(b"X-Slow: 1\r\n")
-            except OSError:
-                return
-    t = threading.Thread(target=trickle)
-    t.start()
+    trickling = Trickler(trickler)
     try:
         s3 = c.client()
         s3.put_object(Bucket="bucket1", Key="slowloris-probe", Body=b"served")
@@ -308,7 +299,6 @@ def test_slow_or_silent_clients_cannot_hold_every_thread(make_connector):
         assert b" 408 " in data.split(b"\r\n", 1)[0] and b"<Code>RequestTimeout</Code>" in data, data
         assert scrape(c.url)["cc_slow_request_heads_closed_total"] >= 1
     finally:
-        stop.set()
-        t.join()
+        trickling.stop()
         trickler.close()
         silent.close()

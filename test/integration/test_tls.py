@@ -67,8 +67,8 @@ def test_slow_tls_clients_are_cut_off(make_connector, pki):
     of them cannot keep the two request threads from a normal client."""
     import socket
     import ssl
-    import threading
     import time
+    from conftest import Trickler
     c = make_connector(extra_conf=f"tls_cert_file = {pki / 'server.pem'}\ntls_key_file = {pki / 'server.key'}\n"
                                   "max_threads = 2\nrequest_header_timeout = 2")
     c.start()
@@ -79,16 +79,7 @@ def test_slow_tls_clients_are_cut_off(make_connector, pki):
     # 2. A full handshake, then a head that never ends.
     trickler = ctx.wrap_socket(socket.create_connection(("127.0.0.1", c.port), timeout=30), server_hostname="localhost")
     trickler.sendall(b"GET /healthcheck HTTP/1.1\r\nHost: localhost\r\n")
-    stop = threading.Event()
-
-    def trickle():
-        while not stop.wait(0.5):
-            try:
-                trickler.sendall(b"X-Slow: 1\r\n")
-            except OSError:
-                return
-    t = threading.Thread(target=trickle)
-    t.start()
+    trickling = Trickler(trickler)
     try:
         started = time.monotonic()
         r = requests.get(f"https://localhost:{c.port}/healthcheck", verify=str(pki / "ca.pem"), timeout=30)
@@ -114,7 +105,6 @@ def test_slow_tls_clients_are_cut_off(make_connector, pki):
         except ConnectionResetError:
             pass
     finally:
-        stop.set()
-        t.join()
+        trickling.stop()
         trickler.close()
         hello.close()
