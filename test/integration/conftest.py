@@ -388,3 +388,18 @@ class Trickler:
     def stop(self):
         self._stop.set()
         self._thread.join()
+
+
+def read_until_closed(sock, gives_up=()):
+    """Every byte `sock` receives until the peer closes it. An exception of the
+    `gives_up` kinds (a timeout on a kept-alive connection, a TLS cut) ends the
+    reading too; the bytes so far are the answer."""
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except gives_up:
+            return data
+        if not chunk:
+            return data
+        data += chunk

@@ -24,7 +24,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from conftest import LOCAL_BUCKET, LOCAL_PORT, LOCAL_STORE, REMOTE_PORT, REMOTE_URL, local_name, mapping_entries
+from conftest import LOCAL_BUCKET, LOCAL_PORT, LOCAL_STORE, REMOTE_PORT, REMOTE_URL, local_name, mapping_entries, read_until_closed
 from fault_proxy import FaultProxy
 
 FAULTS = ["refuse", "close", 500, 503, "hang"]
@@ -275,15 +275,8 @@ def test_a_store_that_answers_before_reading_the_body(faulty, uid, size):
     with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
         s.sendall(head + body)
         s.settimeout(5)
-        out = b""
-        try:
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                out += chunk
-        except TimeoutError:
-            pass   # a kept-alive connection after the drained body: nothing more comes
+        # A kept-alive connection after the drained body: nothing more comes, the timeout ends it.
+        out = read_until_closed(s, gives_up=TimeoutError)
     statuses = read_all_responses(out)
     assert [st for st, _ in statuses] == [b"503"], out
     assert b"<Code>ServiceUnavailable</Code>" in out and b"before it had received the whole body" in out
@@ -578,12 +571,7 @@ def exchange_until_closed(port, data, timeout=10):
     try:
         s.sendall(data)
         s.shutdown(socket.SHUT_WR)
-        out = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return out
-            out += chunk
+        return read_until_closed(s)
     finally:
         s.close()
 

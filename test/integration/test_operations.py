@@ -10,7 +10,7 @@ import botocore
 import pytest
 import requests
 
-from conftest import LOCAL_STORE, Trickler, mapping_entries
+from conftest import LOCAL_STORE, Trickler, mapping_entries, read_until_closed
 
 
 def scrape(url):
@@ -151,16 +151,9 @@ def test_sigterm_answers_requests_waiting_for_a_thread(make_connector, uid):
     time.sleep(0.5)
     uploader.sendall(body[1000:])
 
-    def answer(sock):
-        data = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return data
-            data += chunk
-    assert answer(uploader).startswith(b"HTTP/1.1 200 OK")
+    assert read_until_closed(uploader).startswith(b"HTTP/1.1 200 OK")
     for s in waiting:
-        reply = answer(s)   # a reset would raise ConnectionResetError here
+        reply = read_until_closed(s)   # a reset would raise ConnectionResetError here
         assert reply.startswith(b"HTTP/1.1 200 OK") and b"connection: close" in reply.lower(), reply
         s.close()
     uploader.close()
@@ -290,12 +283,7 @@ def test_slow_or_silent_clients_cannot_hold_every_thread(make_connector):
         s3.put_object(Bucket="bucket1", Key="slowloris-probe", Body=b"served")
         assert s3.get_object(Bucket="bucket1", Key="slowloris-probe")["Body"].read() == b"served"
         # The trickler was cut off: a 408, not its truncated head dispatched, then the connection ends.
-        data = b""
-        while True:
-            chunk = trickler.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = read_until_closed(trickler)
         assert b" 408 " in data.split(b"\r\n", 1)[0] and b"<Code>RequestTimeout</Code>" in data, data
         assert scrape(c.url)["cc_slow_request_heads_closed_total"] >= 1
     finally:

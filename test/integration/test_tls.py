@@ -68,7 +68,7 @@ def test_slow_tls_clients_are_cut_off(make_connector, pki):
     import socket
     import ssl
     import time
-    from conftest import Trickler
+    from conftest import Trickler, read_until_closed
     c = make_connector(extra_conf=f"tls_cert_file = {pki / 'server.pem'}\ntls_key_file = {pki / 'server.key'}\n"
                                   "max_threads = 2\nrequest_header_timeout = 2")
     c.start()
@@ -89,15 +89,7 @@ def test_slow_tls_clients_are_cut_off(make_connector, pki):
         assert time.monotonic() - started < 20
         # The trickler's connection ends, unanswered: over TLS no 408 can follow the cut (OpenSSL
         # will not write once a read ended early); its head was never dispatched.
-        data = b""
-        while True:
-            try:
-                chunk = trickler.recv(65536)
-            except (OSError, ssl.SSLError):
-                break
-            if not chunk:
-                break
-            data += chunk
+        data = read_until_closed(trickler, gives_up=(OSError, ssl.SSLError))
         assert b"200 OK" not in data, data
         hello.settimeout(10)
         try:
