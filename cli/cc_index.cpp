@@ -525,7 +525,7 @@ public:
     cc::ReadResult get(const std::string& key, const cc::ReadOptions& opts, cc::BodySink& sink) override {
         return inner_->get(key, opts, sink);
     }
-    std::string put(const std::string& key, const cc::WriteOptions& opts, cc::BodySource& body) override {
+    cc::Stored put(const std::string& key, const cc::WriteOptions& opts, cc::BodySource& body) override {
         return inner_->put(key, opts, body);
     }
     void remove(const std::string& key) override { inner_->remove(key); }

@@ -278,4 +278,9 @@ std::optional<std::time_t> parse_http_date(std::string_view input) {
     return std::nullopt;
 }
 
+std::time_t seconds_rounded_up(std::chrono::system_clock::time_point t) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+    return static_cast<std::time_t>((us + 999999) / 1000000);
+}
+
 }  // namespace cc

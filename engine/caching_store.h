@@ -31,7 +31,7 @@ public:
     // Writes through this instance first settle a fill of the same key that may
     // be running (CacheFill::supersede), so an acknowledged write is never
     // overwritten by a cached copy of the older on-prem version.
-    std::string put(const std::string& key, const WriteOptions& opts, BodySource& body) override {
+    Stored put(const std::string& key, const WriteOptions& opts, BodySource& body) override {
         CacheFill::supersede(fill_id(key));
         return inner_->put(key, opts, body);
     }

@@ -1,6 +1,7 @@
 #include "engine/gateway.h"
 
 #include <chrono>
+#include <map>
 
 #include "common/log.h"
 #include "common/metrics.h"
@@ -204,24 +205,30 @@ bool Gateway::bucket_exists(const User& user, const BucketRoute& route) const {
     return S3Store(where, [creds] { return creds; }).bucket_exists();
 }
 
-std::vector<std::string> Gateway::buckets_of(const User& user) const {
-    std::vector<std::string> out;
+std::vector<S3Store::Bucket> Gateway::buckets_of(const User& user) const {
+    std::map<std::string, std::time_t> out;   // name -> created, sorted by name
     bool wildcard = false;
     for (const auto& e : snapshot()->mapping.entries()) {
         if (e.account != user.account) continue;
         if (e.is_wildcard()) wildcard = true;
-        else out.push_back(e.container);
+        else out.emplace(e.container, 0);
     }
-    if (wildcard) {
-        // "/*" covers every container of the account: ask the on-prem cluster which exist.
-        S3Location where{settings_.swift_baseurl, "", settings_.remote_region, "remote",
-                         {settings_.backend_connect_timeout, settings_.backend_timeout}};
-        Credentials creds{user.access_key, user.secret_key, ""};
-        for (auto& name : S3Store(where, [creds] { return creds; }).list_buckets()) out.push_back(std::move(name));
+    // The on-prem cluster says when its containers were created and, for "/*"
+    // (every container of the account), which exist.
+    S3Location where{settings_.swift_baseurl, "", settings_.remote_region, "remote",
+                     {settings_.backend_connect_timeout, settings_.backend_timeout}};
+    Credentials creds{user.access_key, user.secret_key, ""};
+    try {
+        for (auto& b : S3Store(where, [creds] { return creds; }).list_buckets())
+            if (auto it = out.find(b.name); it != out.end()) it->second = b.created;
+            else if (wildcard) out.emplace(std::move(b.name), b.created);
+    } catch (const std::exception& e) {
+        if (wildcard) throw;   // the list itself needs the answer: an error, never a partial list
+        log::warning("ListBuckets: no creation dates from the on-prem cluster: ", e.what());
     }
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-    return out;
+    std::vector<S3Store::Bucket> buckets;
+    for (auto& [name, created] : out) buckets.push_back({name, created});
+    return buckets;
 }
 
 }  // namespace cc

@@ -21,6 +21,7 @@
 #include "engine/settings.h"
 #include "engine/users.h"
 #include "storage/object_store.h"
+#include "storage/s3_store.h"
 
 namespace cc {
 
@@ -71,9 +72,10 @@ public:
     BucketRoute open_bucket(const User& user, const std::string& bucket) const;
     // True for an exact mapping entry; for a "/*" entry, whether the on-prem container exists.
     bool bucket_exists(const User& user, const BucketRoute& route) const;
-    // Containers the user reaches: exact mapping entries, and every on-prem
-    // container of the account when a "/*" entry covers it.
-    std::vector<std::string> buckets_of(const User& user) const;
+    // Containers the user reaches, sorted: exact mapping entries, and every on-prem
+    // container of the account when a "/*" entry covers it. Creation dates are the
+    // on-prem cluster's (0 for a container it does not have).
+    std::vector<S3Store::Bucket> buckets_of(const User& user) const;
 
 private:
     std::shared_ptr<const ConfigSnapshot> read(const ConfigSnapshot* previous);

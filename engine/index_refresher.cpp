@@ -69,7 +69,7 @@ void IndexRefresher::refresh_all() {
                 S3Location where{settings.swift_baseurl, "", settings.remote_region, "remote",
                                  {settings.backend_connect_timeout, settings.backend_timeout}};
                 Credentials creds{user->access_key, user->secret_key, ""};
-                containers = S3Store(where, [creds] { return creds; }).list_buckets();
+                for (auto& b : S3Store(where, [creds] { return creds; }).list_buckets()) containers.push_back(std::move(b.name));
             } catch (const std::exception& e) {
                 log::warning("index refresh: cannot list the containers of ", entry.account, ": ", e.what());
             }

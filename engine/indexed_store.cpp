@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/timefmt.h"
 
 namespace cc {
 
@@ -30,16 +31,19 @@ void IndexedStore::learn(const std::string& key) {
     else if (r.status == ReadResult::Status::NotFound) index_.remove(side_, account_, container_, key);
 }
 
-std::string IndexedStore::put(const std::string& key, const WriteOptions& opts, BodySource& body) {
-    std::string etag = inner_->put(key, opts, body);
+Stored IndexedStore::put(const std::string& key, const WriteOptions& opts, BodySource& body) {
+    Stored written = inner_->put(key, opts, body);
     ObjectInfo info;
     info.key = key;
     info.size = body.length();
-    info.etag = etag;
-    info.last_modified = std::time(nullptr);
+    info.etag = written.etag;
+    // What the store's HEAD and listings will say, so that the index's listing agrees
+    // with them from the start; a store that did not say: now, rounded up to the
+    // second as Swift rounds its own (a listing never shows a copy older than it is).
+    info.last_modified = written.last_modified ? written.last_modified : seconds_rounded_up(std::chrono::system_clock::now());
     info.content_type = opts.content_type;
     index_.put(side_, account_, container_, info);
-    return etag;
+    return written;
 }
 
 void IndexedStore::remove(const std::string& key) {

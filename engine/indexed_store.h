@@ -23,7 +23,7 @@ public:
     IndexedStore(StorePtr inner, PresenceIndex& index, IndexPolicy policy, Side side, std::string account,
                  std::string container);
 
-    std::string put(const std::string& key, const WriteOptions& opts, BodySource& body) override;
+    Stored put(const std::string& key, const WriteOptions& opts, BodySource& body) override;
     void remove(const std::string& key) override;
     std::optional<std::string> replace_metadata(const std::string& key, const WriteOptions& opts) override;
     std::string complete_upload(const std::string& key, const std::string& upload_id,

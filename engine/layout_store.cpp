@@ -44,7 +44,7 @@ ReadResult LayoutStore::get(const std::string& key, const ReadOptions& opts, Bod
     return decoded(inner_->get(prefix_ + key, opts, decoding), key);
 }
 
-std::string LayoutStore::put(const std::string& key, const WriteOptions& opts, BodySource& body) {
+Stored LayoutStore::put(const std::string& key, const WriteOptions& opts, BodySource& body) {
     return inner_->put(prefix_ + key, encode_metadata(opts), body);
 }
 

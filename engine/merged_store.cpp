@@ -70,7 +70,7 @@ ReadResult MergedStore::get(const std::string& key, const ReadOptions& opts, Bod
                          &watched.routed);
 }
 
-std::string MergedStore::put(const std::string& key, const WriteOptions& opts, BodySource& body) {
+Stored MergedStore::put(const std::string& key, const WriteOptions& opts, BodySource& body) {
     return local_->put(key, opts, body);
 }
 

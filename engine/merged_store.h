@@ -22,7 +22,7 @@ public:
 
     ReadResult head(const std::string& key, const ReadOptions& opts) override;
     ReadResult get(const std::string& key, const ReadOptions& opts, BodySink& sink) override;
-    std::string put(const std::string& key, const WriteOptions& opts, BodySource& body) override;
+    Stored put(const std::string& key, const WriteOptions& opts, BodySource& body) override;
     void remove(const std::string& key) override;
     // Applied to the local copy if there is one, else to the on-prem copy.
     std::optional<std::string> replace_metadata(const std::string& key, const WriteOptions& opts) override;

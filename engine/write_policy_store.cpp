@@ -17,7 +17,7 @@ bool deliver_to_remote(ObjectStore& local, ObjectStore& remote, const std::strin
         w.content_type = head.info.content_type;
         w.user_meta = head.info.user_meta;
         w.headers = head.info.headers;
-        return remote.put(key, w, body);
+        return remote.put(key, w, body).etag;
     });
     if (!out.written) return false;
     // The local copy now has an identical twin on-prem: evictable under a capacity limit.
@@ -61,10 +61,10 @@ void WritePolicyStore::propagate(const std::string& key, const std::string& etag
     }
 }
 
-std::string WritePolicyStore::put(const std::string& key, const WriteOptions& opts, BodySource& body) {
-    std::string etag = inner_->put(key, opts, body);
-    propagate(key, etag);
-    return etag;
+Stored WritePolicyStore::put(const std::string& key, const WriteOptions& opts, BodySource& body) {
+    Stored written = inner_->put(key, opts, body);
+    propagate(key, written.etag);
+    return written;
 }
 
 std::string WritePolicyStore::complete_upload(const std::string& key, const std::string& upload_id,

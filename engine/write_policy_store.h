@@ -28,7 +28,7 @@ public:
     WritePolicyStore(StorePtr merged, StorePtr local, StorePtr remote, WritePolicy policy, WritebackJournal* journal,
                      PendingUpload identity, std::function<void()> wake_worker);
 
-    std::string put(const std::string& key, const WriteOptions& opts, BodySource& body) override;
+    Stored put(const std::string& key, const WriteOptions& opts, BodySource& body) override;
     std::optional<std::string> replace_metadata(const std::string& key, const WriteOptions& opts) override;
     std::string complete_upload(const std::string& key, const std::string& upload_id,
                                 const std::vector<PartInfo>& parts) override;

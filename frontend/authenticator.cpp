@@ -191,8 +191,10 @@ Identity v4_query(const S3Request& req, const UserDb& users, const Settings& s, 
     char* end = nullptr;
     const std::string expires_text = req.value("X-Amz-Expires");
     long long expires = std::strtoll(expires_text.c_str(), &end, 10);
-    if (expires_text.empty() || *end || expires < 0)
+    if (expires_text.empty() || *end)
         throw query_error("X-Amz-Expires should be a number");
+    if (expires < 0)
+        throw query_error("X-Amz-Expires must be non-negative");
     if (expires > 604800)
         throw query_error("X-Amz-Expires must be less than a week (in seconds) that is; 604800");
     check_scope(auth, amz_date, true);

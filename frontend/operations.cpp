@@ -367,7 +367,7 @@ void put_object(OperationContext& ctx, ObjectStore& store) {
     if (spec.length == 0) body.read(nullptr, 0);
     std::string etag;
     try {
-        etag = store.put(req.key, w, body);
+        etag = store.put(req.key, w, body).etag;
     } catch (...) {
         req.body_consumed = body.complete();
         throw;
@@ -429,6 +429,7 @@ void copy_object(OperationContext& ctx, ObjectStore& store) {
     // Between keys: stream the source (local first, else on-prem) into a new local object.
     StorePtr source_store = src.bucket == req.bucket ? nullptr : ctx.open_bucket(src.bucket);
     ObjectStore& from = source_store ? *source_store : store;
+    std::time_t copied_at = 0;
     CopyOutcome out = copy_through(from, src.key, src.read, [&](BodySource& body, const ReadResult& head) {
         if (head.content_length > kMaxPutSize)
             throw S3Error(400, "InvalidRequest", "The specified copy source is larger than the maximum allowable size "
@@ -441,11 +442,14 @@ void copy_object(OperationContext& ctx, ObjectStore& store) {
             w.user_meta = head.info.user_meta;
             w.headers = head.info.headers;
         }
-        return store.put(req.key, w, body);
+        Stored written = store.put(req.key, w, body);
+        copied_at = written.last_modified;
+        return written.etag;
     });
     check_copy_source(out.source, src);
     ctx.answered_by = out.source.answered_by;
-    send_xml(ctx.resp, 200, copy_result_xml(*out.written, std::time(nullptr)));
+    // The copy's LastModified as the store will report it (HEAD, listings), when it said.
+    send_xml(ctx.resp, 200, copy_result_xml(*out.written, copied_at ? copied_at : std::time(nullptr)));
 }
 
 void delete_object(OperationContext& ctx, ObjectStore& store) {
@@ -535,8 +539,7 @@ void get_bucket_location(OperationContext& ctx, const Settings& settings) {
 }
 
 void list_buckets(OperationContext& ctx, const Gateway& gateway) {
-    static const std::string started = iso8601(std::time(nullptr));
-    send_xml(ctx.resp, 200, list_buckets_xml(ctx.who.user.account, gateway.buckets_of(ctx.who.user), started));
+    send_xml(ctx.resp, 200, list_buckets_xml(ctx.who.user.account, gateway.buckets_of(ctx.who.user)));
 }
 
 }  // namespace cc

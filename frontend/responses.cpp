@@ -92,8 +92,7 @@ std::string list_objects_xml(const ListingParams& p, const ListPage& page) {
     return out.str();
 }
 
-std::string list_buckets_xml(const std::string& owner, const std::vector<std::string>& buckets,
-                             const std::string& creation_date) {
+std::string list_buckets_xml(const std::string& owner, const std::vector<S3Store::Bucket>& buckets) {
     std::ostringstream out;
     out << kXmlHeader << "<ListAllMyBucketsResult" << kNs << "><Owner>";
     element(out, "ID", owner);
@@ -101,8 +100,8 @@ std::string list_buckets_xml(const std::string& owner, const std::vector<std::st
     out << "</Owner><Buckets>";
     for (const auto& b : buckets) {
         out << "<Bucket>";
-        element(out, "Name", b);
-        element(out, "CreationDate", creation_date);
+        element(out, "Name", b.name);
+        element(out, "CreationDate", iso8601(b.created));
         out << "</Bucket>";
     }
     out << "</Buckets></ListAllMyBucketsResult>";

@@ -8,6 +8,7 @@
 
 #include "common/s3error.h"
 #include "storage/object_store.h"
+#include "storage/s3_store.h"
 
 namespace cc {
 
@@ -23,8 +24,7 @@ struct ListingParams {
     std::string start_after, continuation_token, next_continuation_token;
 };
 std::string list_objects_xml(const ListingParams& p, const ListPage& page);
-std::string list_buckets_xml(const std::string& owner, const std::vector<std::string>& buckets,
-                             const std::string& creation_date);
+std::string list_buckets_xml(const std::string& owner, const std::vector<S3Store::Bucket>& buckets);
 std::string copy_result_xml(const std::string& etag, std::time_t last_modified);
 std::string location_xml(const std::string& region);
 

@@ -26,6 +26,7 @@
 
 #include "common/crypto.h"
 #include "common/log.h"
+#include "common/timefmt.h"
 #include "common/uri.h"
 #include "storage/byte_range.h"
 #include "storage/conditions.h"
@@ -212,14 +213,7 @@ std::string random_hex(std::size_t bytes) {
     return to_hex(raw);
 }
 
-// Last-Modified has whole seconds; like Swift, round up, so that a client
-// comparing it with its file's sub-second mtime (aws s3 sync, rclone) never
-// sees the stored copy as older than the file it was uploaded from.
-std::int64_t modification_time() {
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::system_clock::now().time_since_epoch()).count();
-    return (us + 999999) / 1000000;
-}
+std::int64_t modification_time() { return seconds_rounded_up(std::chrono::system_clock::now()); }
 
 std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
 
@@ -1016,7 +1010,7 @@ ReadResult FileStore::get(const std::string& key, const ReadOptions& opts, BodyS
     }
 }
 
-std::string FileStore::put(const std::string& key, const WriteOptions& opts, BodySource& body) {
+Stored FileStore::put(const std::string& key, const WriteOptions& opts, BodySource& body) {
     FileBackend& b = *backend_;
     const std::string name = name_of(key);
     std::string want_md5;
@@ -1046,7 +1040,7 @@ std::string FileStore::put(const std::string& key, const WriteOptions& opts, Bod
     tmp.move_to(placed.path);
     b.commit(name, rec, room);
     placed.kept = true;
-    return rec.etag;
+    return {rec.etag, rec.mtime};
 }
 
 void FileStore::remove(const std::string& key) { backend_->remove(name_of(key)); }

@@ -61,7 +61,7 @@ public:
 
     ReadResult head(const std::string& key, const ReadOptions& opts) override;
     ReadResult get(const std::string& key, const ReadOptions& opts, BodySink& sink) override;
-    std::string put(const std::string& key, const WriteOptions& opts, BodySource& body) override;
+    Stored put(const std::string& key, const WriteOptions& opts, BodySource& body) override;
     void remove(const std::string& key) override;
     // Content type, user metadata and headers are replaced (not merged), the
     // ETag stays; the clean flag becomes opts.clean (a metadata change made

@@ -14,7 +14,7 @@ public:
     ReadResult get(const std::string& key, const ReadOptions& opts, BodySink& sink) override {
         return inner_->get(key, opts, sink);
     }
-    std::string put(const std::string& key, const WriteOptions& opts, BodySource& body) override {
+    Stored put(const std::string& key, const WriteOptions& opts, BodySource& body) override {
         return inner_->put(key, opts, body);
     }
     void remove(const std::string& key) override { inner_->remove(key); }

@@ -131,13 +131,18 @@ struct UploadsPage {
     std::string next_key_marker, next_upload_id_marker;
 };
 
+// What a store says of an object it has just written.
+struct Stored {
+    std::string etag;                 // quoted
+    std::time_t last_modified = 0;    // as the store will report it; 0 when its answer did not say
+};
+
 class ObjectStore {
 public:
     virtual ~ObjectStore() = default;
     virtual ReadResult head(const std::string& key, const ReadOptions& opts) = 0;
     virtual ReadResult get(const std::string& key, const ReadOptions& opts, BodySink& sink) = 0;
-    // Returns the new object's ETag (quoted).
-    virtual std::string put(const std::string& key, const WriteOptions& opts, BodySource& body) = 0;
+    virtual Stored put(const std::string& key, const WriteOptions& opts, BodySource& body) = 0;
     // Idempotent: removing what is not there is not an error.
     virtual void remove(const std::string& key) = 0;
     // Replaces metadata and Content-Type in place (copy onto itself, REPLACE).

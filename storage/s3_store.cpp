@@ -74,6 +74,13 @@ ObjectInfo object_info_from_headers(const std::string& key, const HttpResponse& 
     return info;
 }
 
+Stored stored_from_headers(const HttpResponse& resp) {
+    Stored s;
+    if (const auto* etag = resp.header("etag")) s.etag = *etag;
+    if (const auto* lm = resp.header("last-modified")) s.last_modified = parse_http_date(*lm).value_or(0);
+    return s;
+}
+
 void add_write_headers(const WriteOptions& opts, HeaderList& headers, std::string_view meta_prefix) {
     if (!opts.content_type.empty()) headers.emplace_back("Content-Type", opts.content_type);
     if (!opts.content_md5.empty()) headers.emplace_back("Content-MD5", opts.content_md5);
@@ -212,13 +219,12 @@ ReadResult S3Store::get(const std::string& key, const ReadOptions& opts, BodySin
     return r;
 }
 
-std::string S3Store::put(const std::string& key, const WriteOptions& opts, BodySource& body) {
+Stored S3Store::put(const std::string& key, const WriteOptions& opts, BodySource& body) {
     HeaderList h;
     add_write_headers(opts, h, "x-amz-meta-");
     HttpResponse resp = send("PUT", key, {}, std::move(h), &body);
     if (resp.status != 200) fail(resp, "store '" + key + "'");
-    const auto* etag = resp.header("etag");
-    return etag ? *etag : std::string();
+    return stored_from_headers(resp);
 }
 
 void S3Store::remove(const std::string& key) {
@@ -345,16 +351,17 @@ UploadsPage S3Store::list_uploads(const UploadsRequest& r) {
     }
 }
 
-std::vector<std::string> S3Store::list_buckets() {
+std::vector<S3Store::Bucket> S3Store::list_buckets() {
     HttpResponse resp = perform("GET", "/", {}, {}, nullptr);   // the service itself: no bucket in the path
     if (resp.status != 200) fail(resp, "list buckets");
-    std::vector<std::string> names;
+    std::vector<Bucket> buckets;
     std::string_view body = resp.body;
-    for (auto pos = body.find("<Name>"); pos != std::string_view::npos; pos = body.find("<Name>", pos)) {
-        names.push_back(xml_first_text(body.substr(pos), "Name"));
-        pos += 6;
+    for (auto pos = body.find("<Bucket>"); pos != std::string_view::npos; pos = body.find("<Bucket>", pos)) {
+        pos += 8;
+        const std::string_view one = body.substr(pos, body.find("</Bucket>", pos) - pos);
+        buckets.push_back({xml_first_text(one, "Name"), parse_iso8601(xml_first_text(one, "CreationDate")).value_or(0)});
     }
-    return names;
+    return buckets;
 }
 
 bool S3Store::bucket_exists() {

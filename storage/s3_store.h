@@ -32,7 +32,7 @@ public:
 
     ReadResult head(const std::string& key, const ReadOptions& opts) override;
     ReadResult get(const std::string& key, const ReadOptions& opts, BodySink& sink) override;
-    std::string put(const std::string& key, const WriteOptions& opts, BodySource& body) override;
+    Stored put(const std::string& key, const WriteOptions& opts, BodySource& body) override;
     void remove(const std::string& key) override;
     std::optional<std::string> replace_metadata(const std::string& key, const WriteOptions& opts) override;
     ListPage list(const ListRequest& req) override;
@@ -47,8 +47,12 @@ public:
     PartsPage list_parts(const std::string& key, const std::string& upload_id, int part_marker, int max_parts) override;
     UploadsPage list_uploads(const UploadsRequest& req) override;
 
-    // Account-level GET: the names of the buckets these credentials own (the location's bucket is unused).
-    std::vector<std::string> list_buckets();
+    // Account-level GET: the buckets these credentials own (the location's bucket is unused).
+    struct Bucket {
+        std::string name;
+        std::time_t created = 0;
+    };
+    std::vector<Bucket> list_buckets();
 
     // Bucket-level HEAD: true if the bucket exists and we may use it.
     bool bucket_exists();
@@ -79,5 +83,7 @@ ReadResult::Status status_of(int http_status);
 ObjectInfo object_info_from_headers(const std::string& key, const HttpResponse& resp,
                                     std::string_view meta_prefix = "x-amz-meta-");
 void add_write_headers(const WriteOptions& opts, HeaderList& headers, std::string_view meta_prefix);
+// The ETag and Last-Modified of a write's answer.
+Stored stored_from_headers(const HttpResponse& resp);
 
 }  // namespace cc

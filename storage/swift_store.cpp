@@ -310,7 +310,7 @@ ReadResult SwiftStore::get(const std::string& key, const ReadOptions& opts, Body
     return r;
 }
 
-std::string SwiftStore::put(const std::string& key, const WriteOptions& opts, BodySource& body) {
+Stored SwiftStore::put(const std::string& key, const WriteOptions& opts, BodySource& body) {
     SwiftClient c(where_);
     WriteOptions w = opts;
     w.content_md5.clear();   // Swift checks an ETag (hex MD5) instead
@@ -323,8 +323,9 @@ std::string SwiftStore::put(const std::string& key, const WriteOptions& opts, Bo
     if (resp.status == 422)
         throw S3Error(400, "BadDigest", "The Content-MD5 you specified did not match what we received.");
     if (resp.status != 201 && resp.status != 200) c.fail(resp, "store '" + key + "'");
-    const auto* etag = resp.header("etag");
-    return etag ? quoted(*etag) : std::string();
+    Stored written = stored_from_headers(resp);
+    if (!written.etag.empty()) written.etag = quoted(written.etag);   // Swift's ETag comes unquoted
+    return written;
 }
 
 void SwiftStore::remove(const std::string& key) {

@@ -26,7 +26,7 @@ public:
 
     ReadResult head(const std::string& key, const ReadOptions& opts) override;
     ReadResult get(const std::string& key, const ReadOptions& opts, BodySink& sink) override;
-    std::string put(const std::string& key, const WriteOptions& opts, BodySource& body) override;
+    Stored put(const std::string& key, const WriteOptions& opts, BodySource& body) override;
     void remove(const std::string& key) override;
     std::optional<std::string> replace_metadata(const std::string& key, const WriteOptions& opts) override;
     ListPage list(const ListRequest& req) override;

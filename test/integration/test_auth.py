@@ -55,6 +55,13 @@ def test_sigv4_presigned_urls(s3, connector, local, uid):
     other = get_url.replace("presigned%20v4%2Bx.txt", "presigned%20v4%2By.txt")
     assert other != get_url
     check_error(requests.get(other), 403, "SignatureDoesNotMatch")
+    # The expiry must be a number of seconds from 0 to a week; each refusal says which rule.
+    for expires, message in ((-10, "X-Amz-Expires must be non-negative"), ("soon", "X-Amz-Expires should be a number"),
+                             (604801, "X-Amz-Expires must be less than a week")):
+        bad = s3.generate_presigned_url("get_object", Params={"Bucket": "bucket1", "Key": key}, ExpiresIn=300)
+        bad = bad.replace("X-Amz-Expires=300", f"X-Amz-Expires={expires}")
+        root = check_error(requests.get(bad), 400, "AuthorizationQueryParametersError")
+        assert root.findtext("Message").startswith(message), root.findtext("Message")
 
 
 def test_sigv2_header(connector, local, remote, uid):

@@ -59,9 +59,9 @@ def outcome(call):
         return e.response
 
 
-def one_shot_client(url):
+def one_shot_client(url, access_key="test:tester", secret_key="testing"):
     # Exactly one attempt: botocore would otherwise resend a request that got a 503.
-    return boto3.client("s3", endpoint_url=url, aws_access_key_id="test:tester", aws_secret_access_key="testing",
+    return boto3.client("s3", endpoint_url=url, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
                         region_name="us-east-1",
                         config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1},
                                       max_pool_connections=20))
@@ -73,8 +73,8 @@ class Faulty:
     def __init__(self, connector, proxies):
         self.connector, self.proxies, self.clients = connector, proxies, []
 
-    def client(self):
-        c = one_shot_client(self.connector.url)
+    def client(self, access_key="test:tester", secret_key="testing"):
+        c = one_shot_client(self.connector.url, access_key, secret_key)
         self.clients.append(c)
         return c
 
@@ -133,12 +133,17 @@ def test_remote_down(faulty, local, remote, uid, fault):
         "get_cloud": lambda: s3.get_object(Bucket="bucket1", Key=pfx + "cloud.txt"),
         "put": lambda: s3.put_object(Bucket="bucket1", Key=pfx + "during.txt", Body=b"written during outage"),
         "delete": lambda: s3.delete_object(Bucket="bucket1", Key=pfx + "absent.txt"),
+        # AUTH_test has a "/*" entry: which containers exist is the on-prem cluster's answer
+        "list_buckets": lambda: s3.list_buckets(),
+        # AUTH_test2 has exact entries only: listed without on-prem, creation dates unknown
+        "list_buckets_exact": lambda: faulty.client("test2:tester2", "testing2").list_buckets(),
     }
     # In parallel: a hanging store costs the backend timeout once, not once per call.
     with concurrent.futures.ThreadPoolExecutor(len(calls)) as pool:
         results = dict(zip(calls, pool.map(lambda f: outcome(f), calls.values())))
-    for name in ("get_onprem", "head_onprem", "get_missing", "list_v2", "list_v1"):
+    for name in ("get_onprem", "head_onprem", "get_missing", "list_v2", "list_v1", "list_buckets"):
         assert_503(results[name], "remote")
+    assert [(b["Name"], b["CreationDate"].year) for b in results["list_buckets_exact"]["Buckets"]] == [("other2", 1970)]
     assert results["get_cloud"]["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert results["get_cloud"]["Body"].read() == b"cloud bytes"
     assert results["put"]["ResponseMetadata"]["HTTPStatusCode"] == 200

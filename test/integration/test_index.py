@@ -59,6 +59,28 @@ def test_own_writes_are_visible_at_once(make_connector, uid):
     assert listing(s3, p)[0] == [p + "a", p + "c"]
 
 
+def test_own_writes_list_with_the_last_modified_the_store_reports(make_connector, local, uid):
+    # The index records a write's Last-Modified as the store answered it (HEAD and the
+    # store's own listing say the same), not the connector's clock: Swift and the file
+    # store round up to the second, so the connector's own "now" would be a second early.
+    c = indexed_connector(make_connector, listing="index", refresh=3600)
+    s3 = c.client()
+    p = f"lm-{uid}/"
+    copied = {}
+    for i in range(4):
+        s3.put_object(Bucket="bucket1", Key=f"{p}put{i}", Body=b"x" * i)
+        r = s3.copy_object(Bucket="bucket1", Key=f"{p}copy{i}", CopySource=f"bucket1/{p}put{i}")
+        copied[f"{p}copy{i}"] = r["CopyObjectResult"]["LastModified"]
+        time.sleep(0.3)   # spread the writes over sub-second positions
+    listed = {o["Key"]: o["LastModified"] for o in s3.list_objects_v2(Bucket="bucket1", Prefix=p)["Contents"]}
+    assert len(listed) == 8
+    for key, when in listed.items():
+        assert when == s3.head_object(Bucket="bucket1", Key=key)["LastModified"], key
+        assert when == local.head_object(Bucket=LOCAL_BUCKET, Key=local_name(key))["LastModified"], key
+    for key, when in copied.items():
+        assert when == listed[key], key
+
+
 def test_listing_survives_the_remote_cluster_going_down(make_connector, remote, uid):
     proxy = FaultProxy("127.0.0.1", int(REMOTE_URL.rsplit(":", 1)[1])).start()
     try:

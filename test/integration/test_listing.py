@@ -8,6 +8,7 @@ sync daemon do) and list at once, so they run against a private connector with
 learns about writes that bypass the connector only at its next refresh pass);
 test_default_listing_converges_to_the_union covers the default mode.
 """
+import datetime
 import hashlib
 import time
 import urllib.parse
@@ -525,16 +526,24 @@ def test_get_bucket_location(s3, remote):
         assert got["LocationConstraint"] == remote.get_bucket_location(Bucket=bucket)["LocationConstraint"]
 
 
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
 def test_list_buckets_lists_the_mapped_containers(connector):
     """GET / lists the containers of the user's account that the mapping covers: every exact
-    entry, plus, when the account has a "/*" entry, the containers the on-prem cluster has."""
+    entry, plus, when the account has a "/*" entry, the containers the on-prem cluster has;
+    each with the on-prem cluster's creation date (the epoch for one it does not have)."""
     for user in USERS[:2]:   # the third user exists only in the connector's database
         client = connector.client(user["access_key"], user["secret_key"])
         entries = [e for e in mapping_entries() if e["account"] == user["account"]]
+        on_prem = {b["Name"]: b["CreationDate"]
+                   for b in s3_client(REMOTE_URL, user["access_key"], user["secret_key"]).list_buckets()["Buckets"]}
         want = {e["container"] for e in entries if e["container"] != "/*"}
         if any(e["container"] == "/*" for e in entries):
-            on_prem = s3_client(REMOTE_URL, user["access_key"], user["secret_key"]).list_buckets()
-            want |= {b["Name"] for b in on_prem["Buckets"]}
+            want |= set(on_prem)
         got = client.list_buckets()
         assert [b["Name"] for b in got["Buckets"]] == sorted(want)
         assert got["Owner"]["ID"] == user["account"]
+        for b in got["Buckets"]:
+            assert b["CreationDate"] == on_prem.get(b["Name"], EPOCH), b["Name"]
+        assert any(b["Name"] in on_prem for b in got["Buckets"])   # the dates were not all unknown

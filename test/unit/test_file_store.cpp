@@ -81,7 +81,7 @@ std::string put(FileStore& s, const std::string& key, const std::string& data, b
     w.clean = clean;
     w.content_md5 = content_md5;
     StringSource src(data);
-    return s.put(key, w, src);
+    return s.put(key, w, src).etag;
 }
 
 StringSink get(FileStore& s, const std::string& key, const std::string& range = "") {
@@ -129,10 +129,12 @@ TEST_CASE("file store: put, get, head, ranges, delete, with data and metadata on
     w.user_meta = {{"color", "blue"}};
     w.headers = {{"cache-control", "no-cache"}};
     StringSource src(data);
-    CHECK(s.put("dir/obj", w, src) == quoted_md5(data));
+    const Stored written = s.put("dir/obj", w, src);
+    CHECK(written.etag == quoted_md5(data));
 
     StringSink whole = get(s, "dir/obj");
     CHECK(whole.head.status == ReadResult::Status::Ok);
+    CHECK(whole.head.info.last_modified == written.last_modified);   // what the index records on a PUT
     CHECK(whole.begun == 1);
     CHECK(whole.body == data);
     CHECK(whole.head.content_length == data.size());

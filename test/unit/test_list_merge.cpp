@@ -19,7 +19,7 @@ public:
     int list_calls = 0;
     ReadResult head(const std::string&, const ReadOptions&) override { return {}; }
     ReadResult get(const std::string&, const ReadOptions&, BodySink&) override { return {}; }
-    std::string put(const std::string&, const WriteOptions&, BodySource&) override { return {}; }
+    Stored put(const std::string&, const WriteOptions&, BodySource&) override { return {}; }
     void remove(const std::string&) override {}
     std::optional<std::string> replace_metadata(const std::string&, const WriteOptions&) override { return {}; }
     std::string side() const override { return "memory"; }

@@ -29,7 +29,7 @@ public:
         }
         return r;
     }
-    std::string put(const std::string&, const WriteOptions&, BodySource&) override { return {}; }
+    Stored put(const std::string&, const WriteOptions&, BodySource&) override { return {}; }
     void remove(const std::string&) override {}
     std::optional<std::string> replace_metadata(const std::string&, const WriteOptions&) override { return {}; }
     ListPage list(const ListRequest&) override { return {}; }
