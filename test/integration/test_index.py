@@ -125,6 +125,7 @@ def test_stale_index_and_failing_remote_gives_a_marked_degraded_listing(make_con
         proxy.stop()
 
 
+@pytest.mark.s3_local_store("two connectors over one cloud bucket (a file store belongs to one connector)")
 def test_index_and_live_listings_are_identical(make_connector, local, remote, uid):
     rng = random.Random(7)
     parts = ["a", "b", "é", "z", "/", "-", "😀", "日本", " ", "+", "~"]
