@@ -527,7 +527,15 @@ void create_bucket(OperationContext& ctx, bool exists) {
     throw e;
 }
 
-void head_bucket(OperationContext& ctx) {
+void head_bucket(OperationContext& ctx, bool exists) {
+    // The question tools ask before using a bucket (rclone, s3a, boto3 waiters): under
+    // "/*" only the on-prem cluster knows the answer, so a misspelt name is a 404 here.
+    if (!exists) {
+        S3Error e(404, "NoSuchBucket", "The specified bucket does not exist");
+        e.detail_name = "BucketName";
+        e.detail_value = ctx.req.bucket;
+        throw e;
+    }
     ctx.resp.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
     ctx.resp.set("x-amz-bucket-region", "us-east-1");
     ctx.resp.setContentLength(0);

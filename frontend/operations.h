@@ -50,7 +50,8 @@ void put_object(OperationContext& ctx, ObjectStore& store);
 void copy_object(OperationContext& ctx, ObjectStore& store);
 void delete_object(OperationContext& ctx, ObjectStore& store);
 void list_objects(OperationContext& ctx, ObjectStore& store);
-void head_bucket(OperationContext& ctx);
+// `exists`: under a "/*" entry, whether the on-prem cluster has the container.
+void head_bucket(OperationContext& ctx, bool exists);
 void create_bucket(OperationContext& ctx, bool exists);
 void get_object_tagging(OperationContext& ctx, ObjectStore& store);
 void get_bucket_location(OperationContext& ctx, const Settings& settings);

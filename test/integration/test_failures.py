@@ -135,13 +135,14 @@ def test_remote_down(faulty, local, remote, uid, fault):
         "delete": lambda: s3.delete_object(Bucket="bucket1", Key=pfx + "absent.txt"),
         # AUTH_test has a "/*" entry: which containers exist is the on-prem cluster's answer
         "list_buckets": lambda: s3.list_buckets(),
+        "head_bucket_wild": lambda: s3.head_bucket(Bucket="wild1"),
         # AUTH_test2 has exact entries only: listed without on-prem, creation dates unknown
         "list_buckets_exact": lambda: faulty.client("test2:tester2", "testing2").list_buckets(),
     }
     # In parallel: a hanging store costs the backend timeout once, not once per call.
     with concurrent.futures.ThreadPoolExecutor(len(calls)) as pool:
         results = dict(zip(calls, pool.map(lambda f: outcome(f), calls.values())))
-    for name in ("get_onprem", "head_onprem", "get_missing", "list_v2", "list_v1", "list_buckets"):
+    for name in ("get_onprem", "head_onprem", "get_missing", "list_v2", "list_v1", "list_buckets", "head_bucket_wild"):
         assert_503(results[name], "remote")
     assert [(b["Name"], b["CreationDate"].year) for b in results["list_buckets_exact"]["Buckets"]] == [("other2", 1970)]
     assert results["get_cloud"]["ResponseMetadata"]["HTTPStatusCode"] == 200

@@ -464,6 +464,8 @@ def test_default_listing_converges_to_the_union(connector, local, remote, uid):
 def test_head_bucket(connector, s3):
     assert s3.head_bucket(Bucket="bucket1")["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert s3.head_bucket(Bucket="wild1")["ResponseMetadata"]["HTTPStatusCode"] == 200   # via "/*"
+    # "/*" covers the containers the on-prem cluster has, not every name.
+    assert client_error(s3.head_bucket, Bucket="nosuchcontainer")[0] == 404
     other = connector.client("test2:tester2", "testing2")
     assert other.head_bucket(Bucket="other2")["ResponseMetadata"]["HTTPStatusCode"] == 200
     # AUTH_test2 maps only other2: anything else is not a bucket for that user.
