@@ -118,7 +118,9 @@ std::string encode(std::string_view utf8) {
     bool printable = true;
     for (unsigned char c : utf8)
         if (c < 0x20 || c > 0x7e) { printable = false; break; }
-    if (printable) return std::string(utf8);
+    // A printable value that reads as encoded words ("=?UTF-8?B?aGk=?=") is
+    // encoded too, or reading it back would decode what the client wrote literally.
+    if (printable && decode(utf8) == utf8) return std::string(utf8);
     return "=?UTF-8?B?" + base64_encode(utf8) + "?=";
 }
 

@@ -6,8 +6,8 @@
 
 namespace cc::rfc2047 {
 
-// Returns the value unchanged if it is printable ASCII; otherwise one
-// =?UTF-8?B?...?= encoded word.
+// Returns the value unchanged if it is printable ASCII that decode() leaves
+// alone; otherwise one =?UTF-8?B?...?= encoded word, so decode(encode(v)) == v.
 std::string encode(std::string_view utf8);
 // Decodes every encoded word (Q or B, charset UTF-8 or ASCII); whitespace
 // between adjacent encoded words is dropped, as RFC 2047 says. Anything that

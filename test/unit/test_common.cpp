@@ -849,6 +849,8 @@ TEST_CASE("rfc2047::encode and round trips") {
     CHECK(encode("plain ASCII value ~!@#$%^&*()") == "plain ASCII value ~!@#$%^&*()");
     CHECK(encode("caf\xc3\xa9") == "=?UTF-8?B?Y2Fmw6k=?=");
     CHECK(encode("tab\there") != "tab\there");   // control characters are not printable
+    CHECK(encode("a=?b") == "a=?b");                 // "=?" alone reads back as itself
+    CHECK(encode("=?UTF-8?B?aGVsbG8=?=") == "=?UTF-8?B?PT9VVEYtOD9CP2FHVnNiRzg9Pz0=?=");   // a literal encoded word
 
     const std::vector<std::string> values = {
         "caf\xc3\xa9",
@@ -857,6 +859,8 @@ TEST_CASE("rfc2047::encode and round trips") {
         "  leading and trailing  ",
         "line\nbreak",
         "a?=b=?c",
+        "=?UTF-8?B?aGVsbG8=?=",
+        "price =?UTF-8?Q?caf=C3=A9?= today",
         "\xc3\xa9?=",
         std::string(200, 'x') + "\xc3\xa9",
     };
