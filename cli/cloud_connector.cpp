@@ -134,6 +134,7 @@ int main(int argc, char** argv) {
         gateway->stop();
         if (refresher) refresher->stop();
         if (writeback) writeback->stop();   // pending deliveries stay in the journal for the next start
+        cc::log::info("stopped: exit 0");
         std::fflush(stderr);
         std::_Exit(0);   // idle keep-alive threads are not worth waiting for
     }

@@ -46,7 +46,7 @@ if [[ "${1:-}" == "stop" ]]; then stop; exit; fi
 [[ $LOCAL_KIND == file || $LOCAL_KIND == swift ]] || { echo "CC_DEMO_LOCAL must be file or swift" >&2; exit 2; }
 
 bash packaging/install-deps.sh
-bash packaging/build.sh
+bash packaging/build.sh cloud-connector cc-index
 mkdir -p "$DEMO/conf"
 bash test/backends/swift-cluster.sh start onprem $ONPREM_PORT
 [[ $LOCAL_KIND == swift ]] && bash test/backends/swift-cluster.sh start cloud $CLOUD_PORT
@@ -54,7 +54,10 @@ bash test/backends/swift-cluster.sh start onprem $ONPREM_PORT
 export AWS_ACCESS_KEY_ID=test:tester AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
 export AWS_CONFIG_FILE=$DEMO/aws-config
 printf '[default]\ns3 =\n  addressing_style = path\n' > "$AWS_CONFIG_FILE"
-aws() { command aws --endpoint-url "$ENDPOINT" "$@"; }
+# Debian's aws-cli (v2), the one the tests run, even where another comes first on PATH.
+AWS_CLI=$(command -v /usr/bin/aws || command -v aws)
+aws() { "$AWS_CLI" --endpoint-url "$ENDPOINT" "$@"; }
+show() { echo "\$ aws $*"; aws "$@"; }   # a step of the round trip, as a user would type it
 
 # The on-prem cluster holds container "demo" with one object.
 ENDPOINT=http://127.0.0.1:$ONPREM_PORT aws s3api create-bucket --bucket demo >/dev/null 2>&1 || true
@@ -89,7 +92,8 @@ reload_interval = 5
 # Capacity of the embedded file store (0 = unlimited); only copies that are also on-prem are ever evicted.
 file_store_max_bytes = 1G
 CONF
-cat > "$DEMO/conf/s3-passwd.json" <<'JSON'
+# The user database is kept if it exists: users added to it survive a re-run.
+[[ -f $DEMO/conf/s3-passwd.json ]] || cat > "$DEMO/conf/s3-passwd.json" <<'JSON'
 [{"access_key": "test:tester", "secret_key": "testing", "account": "AUTH_test"}]
 JSON
 cat > "$DEMO/conf/sync-config.json" <<JSON
@@ -108,12 +112,10 @@ done
 ENDPOINT=http://127.0.0.1:$CC_PORT
 echo "== cloud-connector on $ENDPOINT (log: $DEMO/connector.log)"
 echo "hello from the cloud side" > "$DEMO/cloud.txt"
-set -x
-aws s3 cp "$DEMO/cloud.txt" s3://demo/reports/cloud.txt
-aws s3 cp s3://demo/reports/cloud.txt -
-aws s3 cp s3://demo/reports/onprem.txt -
-aws s3 ls s3://demo/reports/
-set +x
+show s3 cp --no-progress "$DEMO/cloud.txt" s3://demo/reports/cloud.txt
+show s3 cp s3://demo/reports/cloud.txt -
+show s3 cp s3://demo/reports/onprem.txt -
+show s3 ls s3://demo/reports/
 if [[ $LOCAL_KIND == file ]]; then
     echo "== where the new object landed: the embedded file store $DEMO/local-store"
     echo "   (data files named by hash under objects/, metadata in RocksDB under meta/):"
@@ -126,6 +128,8 @@ fi
 echo "== the on-prem container is untouched:"
 ENDPOINT=http://127.0.0.1:$ONPREM_PORT aws s3 ls s3://demo/reports/
 echo "== running. Try: AWS_ACCESS_KEY_ID=test:tester AWS_SECRET_ACCESS_KEY=testing aws --endpoint-url $ENDPOINT s3 ls s3://demo/"
+echo "== its configuration: $DEMO/conf (users: s3-passwd.json, mapping: sync-config.json); after editing,"
+echo "   kill -HUP \$(cat $DEMO/connector.pid) reloads them at once (they also reload every 5 s)"
 if [[ $DEMO == /tmp/cc-demo ]]; then
     echo "== stop everything with: bash packaging/quickstart.sh stop"
 else
