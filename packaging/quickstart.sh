@@ -112,7 +112,7 @@ done
 ENDPOINT=http://127.0.0.1:$CC_PORT
 echo "== cloud-connector on $ENDPOINT (log: $DEMO/connector.log)"
 echo "hello from the cloud side" > "$DEMO/cloud.txt"
-show s3 cp --no-progress "$DEMO/cloud.txt" s3://demo/reports/cloud.txt
+(cd "$DEMO" && show s3 cp --no-progress cloud.txt s3://demo/reports/cloud.txt)
 show s3 cp s3://demo/reports/cloud.txt -
 show s3 cp s3://demo/reports/onprem.txt -
 show s3 ls s3://demo/reports/
