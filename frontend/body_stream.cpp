@@ -86,9 +86,13 @@ std::unique_ptr<std::istream> session_body_stream(SessionReader& session, std::u
     return std::make_unique<SessionBodyStream>(session, length);
 }
 
-std::unique_ptr<std::istream> open_body_stream(Poco::Net::HTTPServerRequest& http) {
+SessionReader* session_of(Poco::Net::HTTPServerRequest& http) {
     auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&http);
-    auto* reader = impl ? dynamic_cast<SessionReader*>(&impl->session()) : nullptr;
+    return impl ? dynamic_cast<SessionReader*>(&impl->session()) : nullptr;
+}
+
+std::unique_ptr<std::istream> open_body_stream(Poco::Net::HTTPServerRequest& http) {
+    SessionReader* reader = session_of(http);
     if (reader && http.hasContentLength() && !http.getChunkedTransferEncoding() && http.getContentLength64() > 0)
         return session_body_stream(*reader, static_cast<std::uint64_t>(http.getContentLength64()));
     return std::make_unique<BorrowedStream>(http.stream());

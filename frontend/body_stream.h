@@ -27,7 +27,13 @@ public:
     virtual ~SessionReader() = default;
     // What the session holds, else one receive of at most n bytes; throws Poco::Exception on errors.
     virtual int read_session(char* buffer, std::streamsize n) = 0;
+    // How many bytes of the request stream have arrived and wait unread (the
+    // session's and the socket's), so that a read of that many does not wait.
+    virtual std::size_t arrived() = 0;
 };
+
+// The session a request is read from (nullptr for requests not read from one).
+SessionReader* session_of(Poco::Net::HTTPServerRequest& http);
 
 // The stream over a session for a body of `length` bytes (what open_body_stream uses).
 std::unique_ptr<std::istream> session_body_stream(SessionReader& session, std::uint64_t length);

@@ -11,6 +11,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "common/log.h"
 #include "common/metrics.h"
@@ -23,6 +25,20 @@
 
 namespace cc {
 
+namespace {
+
+// Heads larger than this are handed to a thread before they are complete (Poco
+// then decides); no real client's head comes near it.
+constexpr std::size_t kLargestHeadWaitedFor = 64 * 1024;
+
+S3Error head_too_slow() {
+    return S3Error(408, "RequestTimeout",
+                   "Your socket connection to the server was not read from or written to within the timeout "
+                   "period (request_header_timeout)");
+}
+
+}  // namespace
+
 // Poco's server session, with what it keeps to itself made usable: how many
 // received bytes it holds (a pipelined request), and its read for request
 // bodies (SessionReader, frontend/body_stream.h).
@@ -32,6 +48,11 @@ public:
         : HTTPServerSession(s, std::move(params)) {}
     int pending() const { return buffered(); }   // received, not yet consumed
     int read_session(char* buffer, std::streamsize n) override { return read(buffer, n); }
+    std::size_t arrived() override {
+        // TLS: what OpenSSL has decrypted (bytes at the socket are ciphertext).
+        const int waiting = socket().secure() ? socket().impl()->available() : socket().available();
+        return static_cast<std::size_t>(std::max(0, pending())) + static_cast<std::size_t>(std::max(0, waiting));
+    }
 };
 
 std::unique_ptr<ClientConnection> ClientConnection::accept(Poco::Net::ServerSocket& listener,
@@ -88,6 +109,54 @@ bool ClientConnection::request_arrives(std::chrono::milliseconds wait, int inter
     return r > 0 && (p[0].revents != 0);
 }
 
+ClientConnection::Arrival ClientConnection::arrival() {
+    if (!socket_.impl()->initialized()) return Arrival::Ready;   // the thread finds it closed
+    if (tls_ || !capture_) return request_arrives(std::chrono::milliseconds(0)) ? Arrival::Ready : Arrival::Nothing;
+    // Received so far: what Poco's session holds unread (a pipelined request's
+    // start), then what waits in the socket. A head is a few hundred bytes: the
+    // first look is small, a second, larger one only for a large head.
+    std::string_view held;
+    if (const auto pending = static_cast<std::size_t>(session_->pending()); pending > 0) {
+        const auto known = capture_->held(pending);
+        if (!known || holds_whole_head(*known)) return Arrival::Ready;
+        held = *known;
+    }
+    thread_local std::vector<char> look(kLargestHeadWaitedFor);
+    for (const std::size_t size : {std::size_t{4096}, kLargestHeadWaitedFor}) {
+        const ssize_t n = ::recv(fd(), look.data(), size, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0) return Arrival::Ready;   // closed by the client: the thread sees it
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return held.empty() ? Arrival::Nothing : Arrival::PartialHead;
+            return Arrival::Ready;           // an error the thread will meet
+        }
+        std::string received(held);
+        received.append(look.data(), static_cast<std::size_t>(n));
+        if (holds_whole_head(received) || received.size() >= kLargestHeadWaitedFor) return Arrival::Ready;
+        if (static_cast<std::size_t>(n) < size) break;
+    }
+    // A client that stopped sending halfway through its head (a half close the
+    // look above cannot see behind the bytes) gets its answer from a thread.
+    pollfd p{fd(), POLLRDHUP, 0};
+    if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) return Arrival::Ready;
+    return Arrival::PartialHead;
+}
+
+void ClientConnection::time_out_head() {
+    metrics::add("cc_slow_request_heads_closed_total", {});
+    // The head was only looked at: what is left unread in the socket at close
+    // would turn the close into a reset, which loses the answer. Nothing here
+    // waits on the client: the answer goes out if there is room.
+    char buf[16384];
+    for (std::size_t drained = 0; drained < kLargestHeadWaitedFor * 4;) {
+        const ssize_t n = ::recv(fd(), buf, sizeof buf, MSG_DONTWAIT);
+        if (n <= 0) break;
+        drained += static_cast<std::size_t>(n);
+    }
+    socket_.setBlocking(false);
+    reject(head_too_slow());
+}
+
 bool ClientConnection::serve_one() {
     if (!socket_.impl()->initialized()) return false;
     // A request already here when the server stops is still answered (with
@@ -96,9 +165,7 @@ bool ClientConnection::serve_one() {
     bool head_done = false;
     // Whether the request-head deadline cut this head off (then any read error is its doing).
     auto cut_off = [&] { return !head_done && !registry_.head_read(&socket_); };
-    const S3Error too_slow(408, "RequestTimeout",
-                           "Your socket connection to the server was not read from or written to within the timeout "
-                           "period (request_header_timeout)");
+    const S3Error too_slow = head_too_slow();
     try {
         Poco::Net::HTTPServerResponseImpl response(*session_);
         try {
@@ -140,7 +207,7 @@ bool ClientConnection::serve_one() {
                 return false;
             }
             reject_malformed(e.displayText());
-            lingering_close();
+            linger_ = true;
             return false;
         } catch (const Poco::SyntaxException& e) {   // e.g. Content-Length: 5abc
             if (cut_off()) {
@@ -148,7 +215,7 @@ bool ClientConnection::serve_one() {
                 return false;
             }
             reject_malformed("a header value could not be parsed (" + e.displayText() + ")");
-            lingering_close();
+            linger_ = true;
             return false;
         }
     } catch (const std::exception& e) {
@@ -161,10 +228,30 @@ bool ClientConnection::serve_one() {
     }
 }
 
-// We answered and now close while the client may still be sending (an
-// error before its body was read, an unparsable header): closing a socket
-// with unread input sends a reset, which makes the client drop our answer
-// unread. So stop sending, and read what arrives for a bounded while.
+namespace {
+constexpr std::size_t kMostSwallowed = 64u << 20;   // a lingering close takes in at most this much
+}  // namespace
+
+void ClientConnection::start_lingering_close() {
+    linger_ = false;
+    lingering_ = true;
+    ::shutdown(fd(), SHUT_WR);   // on the descriptor: Poco's TLS socket has no half close
+}
+
+bool ClientConnection::swallow_input() {
+    char buf[16384];
+    while (swallowed_ < kMostSwallowed) {
+        const ssize_t n = ::recv(fd(), buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0) {
+            swallowed_ += static_cast<std::size_t>(n);
+            continue;
+        }
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);   // else closed or failed
+    }
+    return false;
+}
+
+// See wants_lingering_close(); this one waits in the calling thread, for at most 5 s.
 void ClientConnection::lingering_close() {
     // On the descriptor: Poco's TLS socket has no half close (shutdownSend() does
     // nothing there), and what is drained is thrown away unread, ciphertext or not.
@@ -174,7 +261,7 @@ void ClientConnection::lingering_close() {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     std::size_t total = 0;
     char buf[16384];
-    while (total < (64u << 20) && std::chrono::steady_clock::now() < deadline) {
+    while (total < kMostSwallowed && std::chrono::steady_clock::now() < deadline) {
         pollfd p{fd, POLLIN, 0};
         if (::poll(&p, 1, 1000) <= 0) break;
         const ssize_t n = ::recv(fd, buf, sizeof buf, 0);

@@ -55,11 +55,33 @@ public:
     // false at once when `interrupt` (a descriptor, or -1) becomes readable.
     bool request_arrives(std::chrono::milliseconds wait, int interrupt = -1);
 
+    // What has arrived of the next request, looked at without reading it: a
+    // connection gets a thread only once its whole request head is here, so a
+    // client sending its head slowly (slowloris) holds none. `Ready` also when
+    // there is something else for a thread to see (the client closed, an error,
+    // a head too large to wait for) or when the head cannot be looked at (TLS:
+    // ciphertext; such heads are read by a thread, under request_header_timeout).
+    enum class Arrival { Nothing, PartialHead, Ready };
+    Arrival arrival();
+    // A head that did not arrive within request_header_timeout while the connection
+    // waited without a thread: 408, without waiting on the client, then closed.
+    void time_out_head();
+
     int fd() const;
     bool served_any() const { return served_ > 0; }
 
+    // A connection closed while the client may still be sending (an answer
+    // before its body was read, an unparsable head) must not be closed with
+    // input unread: that sends a reset, and the client loses the answer. So it
+    // stops sending and takes in what still arrives for a while (a lingering
+    // close), which the scheduler does without a thread.
+    bool wants_lingering_close() const { return linger_; }
+    void start_lingering_close();          // no more sending
+    bool lingering() const { return lingering_; }
+    bool swallow_input();                  // reads and drops what has arrived; false once done (closed, limit)
+
 private:
-    void lingering_close();
+    void lingering_close();   // the same, waiting here (when the scheduler no longer parks connections)
     void reject_malformed(const std::string& why);
     void reject(const S3Error& err);
 
@@ -71,6 +93,8 @@ private:
     std::unique_ptr<ConnectionSession> session_;
     bool tls_;
     bool linger_ = false;              // close with a lingering close (unread input may follow)
+    bool lingering_ = false;           // start_lingering_close() was called
+    std::size_t swallowed_ = 0;        // bytes taken in by the lingering close
     std::uint64_t served_ = 0;
 };
 

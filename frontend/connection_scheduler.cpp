@@ -20,6 +20,8 @@ namespace cc {
 namespace {
 // A worker with nothing to do for this long gives its thread back to the pool.
 constexpr auto kWorkerIdle = std::chrono::seconds(10);
+// How long a lingering close takes in what the client still sends.
+constexpr auto kLingeringClose = std::chrono::seconds(5);
 }  // namespace
 
 ConnectionScheduler::ConnectionScheduler(Poco::Net::ServerSocket listener, Accept accept, SchedulerLimits limits)
@@ -92,7 +94,7 @@ void ConnectionScheduler::accept_loop() {
             if (::poll(&p, 1, 250) <= 0) continue;
             if (auto conn = accept_(listener_)) {
                 keep_descriptors_in_reserve(conn->fd());
-                make_ready(std::move(conn));
+                park(std::move(conn));   // a thread once its first head is here
             }
         } catch (const OutOfDescriptors& e) {
             // Idle keep-alive connections give way to the new client.
@@ -188,14 +190,20 @@ bool ConnectionScheduler::others_waiting() { return ready_size_.load(std::memory
 void ConnectionScheduler::serve(std::unique_ptr<ClientConnection> conn) {
     for (;;) {
         const auto linger = others_waiting() || stopping_ ? std::chrono::milliseconds(0) : limits_.linger;
-        if (!conn->request_arrives(linger, saturated_fd_)) {
-            park(std::move(conn));
+        if (!conn->request_arrives(linger, saturated_fd_) || conn->arrival() != ClientConnection::Arrival::Ready) {
+            park(std::move(conn));   // nothing, or a head still coming in: no thread waits for it
             return;
         }
-        if (!conn->serve_one()) return;   // done: closed here
+        if (!conn->serve_one()) {         // done
+            if (conn->wants_lingering_close() && !stopping_) {
+                conn->start_lingering_close();
+                park(std::move(conn));    // takes in what the client still sends, without a thread
+            }
+            return;                       // else closed here
+        }
         if (stopping_) return;            // answered with "Connection: close"
         if (others_waiting()) {           // take turns
-            if (conn->request_arrives(std::chrono::milliseconds(0))) make_ready(std::move(conn));
+            if (conn->arrival() == ClientConnection::Arrival::Ready) make_ready(std::move(conn));
             else park(std::move(conn));
             return;
         }
@@ -217,6 +225,24 @@ void ConnectionScheduler::wake_parker() {
     [[maybe_unused]] const auto n = ::write(wake_fd_, &one, sizeof one);
 }
 
+bool ConnectionScheduler::look_at(Parked& p, std::chrono::steady_clock::time_point now) {
+    switch (p.conn->arrival()) {
+    case ClientConnection::Arrival::Ready:
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, p.conn->fd(), nullptr);
+        make_ready(std::move(p.conn));
+        return false;
+    case ClientConnection::Arrival::PartialHead:
+        if (!p.partial_head) {   // the head's clock starts with its first bytes
+            p.partial_head = true;
+            p.deadline = now + limits_.request_header_timeout;
+        }
+        return true;
+    case ClientConnection::Arrival::Nothing:
+        return true;
+    }
+    return true;
+}
+
 void ConnectionScheduler::park_loop() {
     std::vector<epoll_event> events(256);
     auto next_expiry = std::chrono::steady_clock::now() + std::chrono::seconds(1);
@@ -229,15 +255,26 @@ void ConnectionScheduler::park_loop() {
         const auto now = std::chrono::steady_clock::now();
         for (auto& conn : adopt) {
             const int fd = conn->fd();
+            // Edge-triggered: a partial head stays unread in the socket, and only new
+            // bytes (or the client's close) are news.
             epoll_event ev{};
-            ev.events = EPOLLIN | EPOLLRDHUP;
+            ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
             ev.data.fd = fd;
             if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
                 log::warning("cannot wait for the next request of a connection: ", std::strerror(errno));
                 continue;   // closed
             }
+            if (conn->lingering()) {
+                Parked p{std::move(conn), now + kLingeringClose};
+                p.closing = true;
+                if (p.conn->swallow_input()) parked_.emplace(fd, std::move(p));
+                continue;
+            }
             const auto wait = conn->served_any() ? limits_.keep_alive_timeout : limits_.first_request_timeout;
-            parked_[fd] = Parked{std::move(conn), now + wait};
+            Parked p{std::move(conn), now + wait};
+            // Bytes already here (part of a pipelined head in the session, a head that
+            // came in while the connection was handed over) may not make an edge.
+            if (look_at(p, now)) parked_.emplace(fd, std::move(p));
         }
         adopt.clear();
 
@@ -262,10 +299,21 @@ void ConnectionScheduler::park_loop() {
             }
             auto it = parked_.find(fd);
             if (it == parked_.end()) continue;
-            ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-            std::unique_ptr<ClientConnection> conn = std::move(it->second.conn);
-            parked_.erase(it);
-            make_ready(std::move(conn));   // its next request (or its close) has arrived
+            if (it->second.closing) {
+                if (!it->second.conn->swallow_input()) {   // the client closed too: done
+                    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+                    parked_.erase(it);
+                }
+                continue;
+            }
+            if (events[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+                // Closed or failed (perhaps halfway through a head): a thread answers or closes.
+                ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+                make_ready(std::move(it->second.conn));
+                parked_.erase(it);
+                continue;
+            }
+            if (!look_at(it->second, std::chrono::steady_clock::now())) parked_.erase(it);
         }
 
         if (std::size_t n = evict_.exchange(0); n > 0 && !parked_.empty()) {
@@ -291,6 +339,7 @@ void ConnectionScheduler::park_loop() {
                     continue;
                 }
                 ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, it->first, nullptr);
+                if (it->second.partial_head) it->second.conn->time_out_head();   // a slowloris head: 408
                 it = parked_.erase(it);   // idle too long: closed
             }
             publish_gauges();

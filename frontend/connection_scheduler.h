@@ -15,6 +15,11 @@
 // the connection is parked in the epoll set, or, if its next request is
 // already there, goes to the back of the ready queue. Connections are served
 // in arrival order: more connections than threads only lengthens the queue.
+// A connection goes to a thread only once its whole request head has arrived
+// (ClientConnection::arrival): new connections, and those whose next head is
+// still coming in, wait parked too, so clients that send heads slowly
+// (slowloris) hold no thread; a head still incomplete request_header_timeout
+// after its first bytes is answered 408 by the parking thread.
 // Parked connections close after keep_alive_timeout (before their first
 // request: first_request_timeout), and all at once when the server stops;
 // when descriptors run short (the stores need some too), the oldest idle ones
@@ -42,6 +47,7 @@ struct SchedulerLimits {
     int max_threads = 256;
     std::chrono::seconds first_request_timeout{60};
     std::chrono::seconds keep_alive_timeout{30};
+    std::chrono::seconds request_header_timeout{20};
     std::chrono::milliseconds linger{50};
 };
 
@@ -65,6 +71,8 @@ private:
     struct Parked {
         std::unique_ptr<ClientConnection> conn;
         std::chrono::steady_clock::time_point deadline;
+        bool partial_head = false;   // the deadline is the head's (request_header_timeout)
+        bool closing = false;        // a lingering close: input is taken in and dropped until the deadline
     };
     class Worker : public Poco::Runnable {
     public:
@@ -76,6 +84,9 @@ private:
 
     void accept_loop();
     void park_loop();
+    // A parked connection's bytes changed: to a thread once its head is whole.
+    // Returns false when it left the parking (handed to a thread).
+    bool look_at(Parked& p, std::chrono::steady_clock::time_point now);
     void work();
     void serve(std::unique_ptr<ClientConnection> conn);
     void make_ready(std::unique_ptr<ClientConnection> conn);

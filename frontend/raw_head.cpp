@@ -41,6 +41,11 @@ std::string HeadCapture::stop() {
     return std::exchange(captured_, {});
 }
 
+std::optional<std::string_view> HeadCapture::held(std::size_t held) const {
+    if (held > last_fill_.size()) return std::nullopt;
+    return std::string_view(last_fill_).substr(last_fill_.size() - held);
+}
+
 namespace {
 
 std::string_view trim(std::string_view s) {
@@ -79,6 +84,13 @@ void restore_raw_header_values(Poco::Net::MessageHeader& headers, std::string_vi
         headers.erase(name);
         for (const auto& v : sent) headers.add(name, v);
     }
+}
+
+bool holds_whole_head(std::string_view received) {
+    const std::size_t start = received.find_first_not_of("\r\n");
+    if (start == std::string_view::npos) return false;
+    received.remove_prefix(start);
+    return received.find("\n\n") != std::string_view::npos || received.find("\n\r\n") != std::string_view::npos;
 }
 
 bool head_complete(std::string_view head) {

@@ -10,6 +10,7 @@
 #include <Poco/Net/MessageHeader.h>
 #include <Poco/Net/StreamSocketImpl.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,9 @@ public:
     // fill of its buffer. Returns false if those bytes are not known.
     bool start(std::size_t held);
     std::string stop();         // what arrived since start() (with the held bytes); empty if it outgrew the limit
+    // The `held` bytes Poco's session still holds unread (the tail of its last fill);
+    // nullopt if they are not known.
+    std::optional<std::string_view> held(std::size_t held) const;
 private:
     static constexpr std::size_t kLimit = 1u << 20;   // beyond any head Poco accepts
     std::string captured_;
@@ -41,5 +45,8 @@ void restore_raw_header_values(Poco::Net::MessageHeader& headers, std::string_vi
 
 // Whether `head` ends with the empty line that ends a request head (CRLF or bare LF).
 bool head_complete(std::string_view head);
+// Whether `received` (the start of a request, more may follow) holds a whole request
+// head: the empty line after the request line (empty lines before it do not count).
+bool holds_whole_head(std::string_view received);
 
 }  // namespace cc

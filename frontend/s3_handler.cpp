@@ -9,6 +9,7 @@
 #include "common/metrics.h"
 #include "common/request_context.h"
 #include "frontend/authenticator.h"
+#include "frontend/body_stream.h"
 #include "frontend/operator_endpoints.h"
 #include "frontend/operations.h"
 #include "frontend/responses.h"
@@ -28,7 +29,12 @@ std::string quoted(std::string_view s) {
 }
 
 // After an error, a body the client sent but we never read would be parsed as
-// the next request: drain a small one, otherwise close the connection.
+// the next request. A small one that has arrived whole is drained and the
+// connection kept; otherwise the connection closes, and its lingering close,
+// which waits for the client without a thread (ConnectionScheduler), takes in
+// the rest. Never wait for the client here: a thread held by a client that
+// sends a refused body slowly would be a thread lost to anyone without
+// credentials.
 void settle_unread_body(S3Request* req, Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServerResponse& resp) {
     if (ambiguous_framing(http)) {   // no draining: where the body ends is the question
         resp.setKeepAlive(false);
@@ -39,7 +45,11 @@ void settle_unread_body(S3Request* req, Poco::Net::HTTPServerRequest& http, Poco
     if (req && (req->body_consumed || req->body_read_to_end())) return;
     const bool has_body = http.getChunkedTransferEncoding() || (http.hasContentLength() && http.getContentLength64() > 0);
     if (!has_body) return;
-    if (!http.getExpectContinue() && http.hasContentLength() && http.getContentLength64() <= 64 * 1024) {
+    SessionReader* session = session_of(http);
+    const bool untouched = !req || !req->body_opened();
+    if (session && untouched && !http.getExpectContinue() && http.hasContentLength() &&
+        http.getContentLength64() <= 64 * 1024 &&
+        session->arrived() >= static_cast<std::size_t>(http.getContentLength64())) {
         char buf[8192];
         auto& in = req ? req->body() : http.stream();
         while (in.read(buf, sizeof buf) || in.gcount() > 0) {}

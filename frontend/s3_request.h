@@ -26,6 +26,7 @@ struct S3Request {
     std::istream& body();
     // Whether body() was read to the end of the body (known for bodies with a Content-Length).
     bool body_read_to_end() const;
+    bool body_opened() const { return body_ != nullptr; }
 
     const QueryParam* param(std::string_view name) const;
     bool has(std::string_view name) const { return param(name) != nullptr; }

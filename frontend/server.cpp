@@ -65,6 +65,7 @@ void Server::start() {
     limits.max_threads = s.max_threads;
     limits.first_request_timeout = std::chrono::seconds(60);
     limits.keep_alive_timeout = std::chrono::seconds(s.keep_alive_timeout);
+    limits.request_header_timeout = std::chrono::seconds(s.request_header_timeout);
     scheduler_ = std::make_unique<ConnectionScheduler>(
         socket,
         [this, params](Poco::Net::ServerSocket& listener) {

@@ -268,6 +268,78 @@ def test_more_busy_connections_than_threads_are_served_in_turn(make_connector):
     assert min(counts) >= 5, counts
 
 
+def test_heads_still_coming_in_hold_no_thread(make_connector):
+    """Slowloris at scale: ten times more connections than threads, each with a request head
+    still coming in (new connections, some trickling; a kept-alive connection's next head; a
+    head pipelined behind a complete request). None holds a thread: other clients are answered
+    while they wait (the client gives up long before request_header_timeout could free a
+    thread), and each slow head gets its 408 once the timeout has passed."""
+    import socket
+    c = make_connector(extra_conf="max_threads = 2\nrequest_header_timeout = 10").start()
+    slow = []
+    for _ in range(20):
+        s = socket.create_connection(("127.0.0.1", c.port), timeout=60)
+        s.sendall(b"GET /bucket1/slow HTTP/1.1\r\nHost: x\r\n")
+        slow.append(s)
+    kept = socket.create_connection(("127.0.0.1", c.port), timeout=60)
+    kept.sendall(b"GET /healthcheck HTTP/1.1\r\nHost: x\r\n\r\n")
+    answer = b""
+    while not answer.endswith(b"\r\n\r\nOK"):   # the head and the body may come in two pieces
+        piece = kept.recv(4096)
+        assert piece, answer
+        answer += piece
+    kept.sendall(b"GET /healthcheck HTTP/1.1\r\n")
+    piped = socket.create_connection(("127.0.0.1", c.port), timeout=60)
+    piped.sendall(b"GET /healthcheck HTTP/1.1\r\nHost: x\r\n\r\nGET /healthcheck HTTP/1.1\r\nHost")
+    tricklers = [Trickler(s, every=1.0) for s in slow[:5]]
+    try:
+        s3 = c.client(connect_timeout=5, read_timeout=5)
+        for i in range(5):
+            s3.put_object(Bucket="bucket1", Key=f"loris-{i}", Body=b"served")
+            assert s3.get_object(Bucket="bucket1", Key=f"loris-{i}")["Body"].read() == b"served"
+        assert requests.get(c.url + "/healthcheck", timeout=5).text == "OK"
+        for s in slow + [kept, piped]:
+            answers = read_until_closed(s).split(b"HTTP/1.1 ")
+            assert answers[-1].startswith(b"408 ") and b"<Code>RequestTimeout</Code>" in answers[-1], answers
+            # (the first is empty): the pipelined connection also has its first request's answer
+            assert len(answers) == (3 if s is piped else 2), answers
+        assert scrape(c.url)["cc_slow_request_heads_closed_total"] >= 22
+    finally:
+        for t in tricklers:
+            t.stop()
+        for s in slow + [kept, piped]:
+            s.close()
+
+
+def test_refused_bodies_sent_slowly_hold_no_thread(make_connector):
+    """Requests refused before their body is read (here: no credentials), from more clients than
+    threads, each sending its body a byte at a time: every one is answered at once with its S3
+    error and the connection closes; the rest of each body is taken in by a lingering close
+    that holds no thread, so other clients are served all the while."""
+    import socket
+    c = make_connector(extra_conf="max_threads = 2").start()
+    conns, tricklers = [], []
+    for size in [60000] * 6 + [10_000_000] * 6:   # drained-if-small and closed-at-once sizes
+        s = socket.create_connection(("127.0.0.1", c.port), timeout=30)
+        s.sendall(b"PUT /bucket1/refused HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\nx" % size)
+        conns.append(s)
+        tricklers.append(Trickler(s, piece=b"x", every=0.5))
+    try:
+        for s in conns:
+            answer = read_until_closed(s, gives_up=(ConnectionResetError,))
+            assert answer.startswith(b"HTTP/1.1 403 "), answer
+            assert b"<Code>AccessDenied</Code>" in answer and b"Connection: Close" in answer, answer
+        assert requests.get(c.url + "/healthcheck", timeout=5).text == "OK"
+        s3 = c.client(connect_timeout=5, read_timeout=5)
+        s3.put_object(Bucket="bucket1", Key="refused-probe", Body=b"served")
+        assert s3.get_object(Bucket="bucket1", Key="refused-probe")["Body"].read() == b"served"
+    finally:
+        for t in tricklers:
+            t.stop()
+        for s in conns:
+            s.close()
+
+
 def test_slow_or_silent_clients_cannot_hold_every_thread(make_connector):
     """Slowloris: clients that trickle a request head, or connect and send nothing, while every
     thread is taken. The trickler is cut off after request_header_timeout; the silent ones give
