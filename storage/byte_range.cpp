@@ -1,13 +1,26 @@
 #include "storage/byte_range.h"
 
-#include <cstdlib>
+#include <cstdint>
 
 namespace cc {
 namespace {
 
-bool number(const std::string& s, std::uint64_t& out) {
-    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 19) return false;
-    out = std::strtoull(s.c_str(), nullptr, 10);
+// A decimal position, blanks around it allowed ("bytes= 0-99"); one too large
+// for 64 bits counts as the largest (the end of any object), as Swift and S3 read it.
+bool number(const std::string& text, std::uint64_t& out) {
+    const auto b = text.find_first_not_of(" \t");
+    if (b == std::string::npos) return false;
+    const std::string s = text.substr(b, text.find_last_not_of(" \t") + 1 - b);
+    if (s.find_first_not_of("0123456789") != std::string::npos) return false;
+    out = 0;
+    for (char c : s) {
+        const std::uint64_t digit = static_cast<std::uint64_t>(c - '0');
+        if (out > (UINT64_MAX - digit) / 10) {
+            out = UINT64_MAX;
+            return true;
+        }
+        out = out * 10 + digit;
+    }
     return true;
 }
 
@@ -26,7 +39,7 @@ ByteRange resolve_range(const std::string& header, std::uint64_t size) {
     const auto dash = spec.find('-');
     if (dash == std::string::npos || spec.find(',') != std::string::npos) return r;
     const std::string a = spec.substr(0, dash), b = spec.substr(dash + 1);
-    if (a.empty()) {   // the last n bytes
+    if (a.find_first_not_of(" \t") == std::string::npos) {   // the last n bytes
         std::uint64_t n;
         if (!number(b, n)) return r;
         if (n == 0 || size == 0) {
@@ -37,7 +50,7 @@ ByteRange resolve_range(const std::string& header, std::uint64_t size) {
         r.last = size - 1;
     } else {
         if (!number(a, r.first)) return r;
-        if (b.empty()) r.last = size == 0 ? 0 : size - 1;
+        if (b.find_first_not_of(" \t") == std::string::npos) r.last = size == 0 ? 0 : size - 1;
         else if (!number(b, r.last) || r.last < r.first) return ByteRange{};
         if (r.first >= size) {
             r.kind = ByteRange::Kind::Unsatisfiable;

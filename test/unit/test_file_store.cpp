@@ -495,3 +495,31 @@ TEST_CASE("file store: a delivered copy becomes clean, but only the version that
     CHECK_FALSE(s.head("k", {}).found());
     CHECK(s.usage().dirty_bytes == 1500);
 }
+
+// ---------------------------------------------------------------- ranges (storage/byte_range.h)
+
+#include "storage/byte_range.h"
+
+TEST_CASE("Range headers resolve as S3 and Swift read them") {
+    using K = cc::ByteRange::Kind;
+    auto partial = [](const std::string& h, std::uint64_t size, std::uint64_t first, std::uint64_t last) {
+        CAPTURE(h);
+        const cc::ByteRange r = cc::resolve_range(h, size);
+        CHECK(r.kind == K::Partial);
+        CHECK(r.first == first);
+        CHECK(r.last == last);
+    };
+    partial("bytes=0-0", 10, 0, 0);
+    partial("bytes=2-", 10, 2, 9);
+    partial("bytes=-3", 10, 7, 9);
+    partial("bytes=-30", 10, 0, 9);
+    partial("bytes=5-100", 10, 5, 9);
+    partial("bytes=0-99999999999999999999", 10, 0, 9);   // past 64 bits: the end of the object
+    partial("bytes= 1-2", 10, 1, 2);                      // blanks around the positions
+    partial("bytes=1 - 2 ", 10, 1, 2);
+    CHECK(cc::resolve_range("bytes=10-", 10).kind == K::Unsatisfiable);
+    CHECK(cc::resolve_range("bytes=99999999999999999999-", 10).kind == K::Unsatisfiable);
+    CHECK(cc::resolve_range("bytes=-0", 10).kind == K::Unsatisfiable);
+    for (const char* ignored : {"bytes=3-1", "bytes=a-b", "bytes=0-1,3-4", "items=0-1", "bytes=", "bytes=-"})
+        CHECK(cc::resolve_range(ignored, 10).kind == K::Whole);
+}
