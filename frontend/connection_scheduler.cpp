@@ -265,13 +265,13 @@ void ConnectionScheduler::park_loop() {
                 continue;   // closed
             }
             if (conn->lingering()) {
-                Parked p{std::move(conn), now + kLingeringClose};
+                Parked p{std::move(conn), now + kLingeringClose, now};
                 p.closing = true;
                 if (p.conn->swallow_input()) parked_.emplace(fd, std::move(p));
                 continue;
             }
             const auto wait = conn->served_any() ? limits_.keep_alive_timeout : limits_.first_request_timeout;
-            Parked p{std::move(conn), now + wait};
+            Parked p{std::move(conn), now + wait, now};
             // Bytes already here (part of a pipelined head in the session, a head that
             // came in while the connection was handed over) may not make an edge.
             if (look_at(p, now)) parked_.emplace(fd, std::move(p));
@@ -320,7 +320,7 @@ void ConnectionScheduler::park_loop() {
             // Out of descriptors: the connections idle the longest close first.
             std::vector<std::pair<std::chrono::steady_clock::time_point, int>> by_age;
             by_age.reserve(parked_.size());
-            for (const auto& [fd, p] : parked_) by_age.emplace_back(p.deadline, fd);
+            for (const auto& [fd, p] : parked_) by_age.emplace_back(p.since, fd);
             n = std::min(n, by_age.size());
             std::partial_sort(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(n), by_age.end());
             for (std::size_t i = 0; i < n; ++i) {

@@ -71,6 +71,7 @@ private:
     struct Parked {
         std::unique_ptr<ClientConnection> conn;
         std::chrono::steady_clock::time_point deadline;
+        std::chrono::steady_clock::time_point since;   // parked since (the oldest make room first)
         bool partial_head = false;   // the deadline is the head's (request_header_timeout)
         bool closing = false;        // a lingering close: input is taken in and dropped until the deadline
     };
