@@ -1,5 +1,6 @@
 #include "frontend/body_stream.h"
 
+#include <Poco/Exception.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerSession.h>
 
@@ -9,12 +10,15 @@
 #include <streambuf>
 #include <vector>
 
+#include "common/s3error.h"
+
 namespace cc {
 namespace {
 
 class SessionBodyBuf : public std::streambuf {
 public:
-    SessionBodyBuf(SessionReader& session, std::uint64_t length) : session_(session), left_(length) {}
+    SessionBodyBuf(SessionReader& session, std::uint64_t length)
+        : session_(session), left_(length), pace_(session.body_pace()), started_(std::chrono::steady_clock::now()) {}
 
 protected:
     // Small reads (the aws-chunked decoder's chunk headers) go through a buffer.
@@ -47,19 +51,44 @@ protected:
 private:
     static constexpr std::size_t kBuffer = 64 * 1024;
 
-    // One read of the session: its buffered bytes, else one receive. 0 at the body's end.
+    // One read of the session: its buffered bytes, else one receive. 0 at the body's end,
+    // and where the connection failed or timed out (the reader sees a body cut short).
     std::streamsize receive(char* s, std::streamsize n) {
         if (left_ == 0) return 0;
+        keep_pace();
         const auto want = static_cast<std::streamsize>(
             std::min<std::uint64_t>({static_cast<std::uint64_t>(n), left_,
                                      static_cast<std::uint64_t>(std::numeric_limits<int>::max())}));
-        const int got = session_.read_session(s, want);
-        if (got > 0) left_ -= static_cast<std::uint64_t>(got);
+        int got = 0;
+        try {
+            got = session_.read_session(s, want);
+        } catch (const Poco::Exception&) {
+            return 0;
+        }
+        if (got > 0) {
+            left_ -= static_cast<std::uint64_t>(got);
+            received_ += static_cast<std::uint64_t>(got);
+        }
         return got;
+    }
+
+    // Waits for the next bytes only as long as the pace allows (BodyPace).
+    void keep_pace() {
+        if (pace_.min_rate == 0 || session_.arrived() > 0) return;
+        const auto allowed = started_ + pace_.first_bytes +
+                             std::chrono::milliseconds(received_ * 1000 / pace_.min_rate);
+        if (!session_.wait_for_input(allowed))
+            throw S3Error(400, "RequestTimeout",
+                          "Your socket connection to the server was not read from or written to within the timeout "
+                          "period: the request body arrived more slowly than " + std::to_string(pace_.min_rate) +
+                              " bytes per second (request_body_min_rate)");
     }
 
     SessionReader& session_;
     std::uint64_t left_;
+    BodyPace pace_;
+    std::chrono::steady_clock::time_point started_;
+    std::uint64_t received_ = 0;
     std::vector<char> buffer_;
 };
 
@@ -68,6 +97,9 @@ public:
     SessionBodyStream(SessionReader& session, std::uint64_t length)
         : std::istream(nullptr), buf_(session, length) {
         rdbuf(&buf_);
+        // The buffer throws only RequestTimeout (connection errors are a short
+        // body); without this, the stream would swallow it into its badbit.
+        exceptions(std::ios::badbit);
     }
 
 private:

@@ -15,13 +15,25 @@
 #pragma once
 #include <Poco/Net/HTTPServerRequest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <istream>
 #include <memory>
 
 namespace cc {
 
-// Implemented by the server's HTTP session (frontend/server.cpp).
+// How slowly a request body may arrive, so that a client cannot hold a request
+// thread by sending its body a few bytes at a time: the first bytes within
+// `first_bytes`, and the allowance grows by a second per `min_rate` bytes
+// received (as Apache's mod_reqtimeout "body=20,MinRate=500"). A body that
+// falls behind ends the request with 400 RequestTimeout. min_rate 0: no pace
+// (only the session's per-read timeout).
+struct BodyPace {
+    std::chrono::seconds first_bytes{20};
+    std::uint64_t min_rate = 500;   // bytes per second
+};
+
+// Implemented by the server's HTTP session (frontend/client_connection.cpp).
 class SessionReader {
 public:
     virtual ~SessionReader() = default;
@@ -30,12 +42,16 @@ public:
     // How many bytes of the request stream have arrived and wait unread (the
     // session's and the socket's), so that a read of that many does not wait.
     virtual std::size_t arrived() = 0;
+    // Waits until more input arrives (true), or until `until` (false).
+    virtual bool wait_for_input(std::chrono::steady_clock::time_point until) = 0;
+    virtual BodyPace body_pace() const = 0;
 };
 
 // The session a request is read from (nullptr for requests not read from one).
 SessionReader* session_of(Poco::Net::HTTPServerRequest& http);
 
 // The stream over a session for a body of `length` bytes (what open_body_stream uses).
+// Reading it throws S3Error RequestTimeout when the body falls behind the session's pace.
 std::unique_ptr<std::istream> session_body_stream(SessionReader& session, std::uint64_t length);
 
 // A stream over the session for a body with a Content-Length; Poco's own stream for bodies it frames differently (chunked transfer

@@ -44,8 +44,8 @@ S3Error head_too_slow() {
 // bodies (SessionReader, frontend/body_stream.h).
 class ConnectionSession : public Poco::Net::HTTPServerSession, public SessionReader {
 public:
-    ConnectionSession(const Poco::Net::StreamSocket& s, Poco::Net::HTTPServerParams::Ptr params)
-        : HTTPServerSession(s, std::move(params)) {}
+    ConnectionSession(const Poco::Net::StreamSocket& s, Poco::Net::HTTPServerParams::Ptr params, BodyPace pace)
+        : HTTPServerSession(s, std::move(params)), pace_(pace) {}
     int pending() const { return buffered(); }   // received, not yet consumed
     int read_session(char* buffer, std::streamsize n) override { return read(buffer, n); }
     std::size_t arrived() override {
@@ -53,11 +53,23 @@ public:
         const int waiting = socket().secure() ? socket().impl()->available() : socket().available();
         return static_cast<std::size_t>(std::max(0, pending())) + static_cast<std::size_t>(std::max(0, waiting));
     }
+    bool wait_for_input(std::chrono::steady_clock::time_point until) override {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+        pollfd p{socket().impl()->sockfd(), POLLIN, 0};
+        int r;
+        do r = ::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(0, left.count())));
+        while (r < 0 && errno == EINTR);
+        return r != 0;   // input, the client's close or an error: the read finds out which
+    }
+    BodyPace body_pace() const override { return pace_; }
+
+private:
+    BodyPace pace_;
 };
 
 std::unique_ptr<ClientConnection> ClientConnection::accept(Poco::Net::ServerSocket& listener,
-                                                           Poco::Net::HTTPServerParams::Ptr params, S3Handler& handler,
-                                                           ConnectionRegistry& registry) {
+                                                           Poco::Net::HTTPServerParams::Ptr params, BodyPace pace,
+                                                           S3Handler& handler, ConnectionRegistry& registry) {
     Poco::Net::StreamSocket socket;
     if (listener.secure()) {
         try {
@@ -75,18 +87,18 @@ std::unique_ptr<ClientConnection> ClientConnection::accept(Poco::Net::ServerSock
         socket = Poco::Net::StreamSocket(new HeadCapture(fd));   // owns the descriptor
     }
     socket.setNoDelay(true);
-    return std::make_unique<ClientConnection>(socket, std::move(params), handler, registry);
+    return std::make_unique<ClientConnection>(socket, std::move(params), pace, handler, registry);
 }
 
 ClientConnection::ClientConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
-                                   S3Handler& handler, ConnectionRegistry& registry)
+                                   BodyPace pace, S3Handler& handler, ConnectionRegistry& registry)
     : socket_(socket), params_(std::move(params)), handler_(handler), registry_(registry), tls_(socket_.secure()) {
     metrics::add("cc_open_connections", {}, 1);
     // Plain connections read through a HeadCapture, so header values reach the
     // handler as sent (raw_head.h). TLS ones keep Poco's reading: the capture
     // would see ciphertext.
     capture_ = dynamic_cast<HeadCapture*>(socket_.impl());
-    session_ = std::make_unique<ConnectionSession>(socket_, params_);
+    session_ = std::make_unique<ConnectionSession>(socket_, params_, pace);
 }
 
 ClientConnection::~ClientConnection() {
@@ -192,7 +204,9 @@ bool ClientConnection::serve_one() {
                 restore_raw_header_values(request, head);
             }
             response.setDate(Poco::Timestamp());
-            response.setVersion(request.getVersion());
+            // An answer in a version we speak (an HTTP/2.0 request line gets its 505 in 1.1).
+            response.setVersion(request.getVersion() == Poco::Net::HTTPMessage::HTTP_1_0 ? request.getVersion()
+                                                                                         : Poco::Net::HTTPMessage::HTTP_1_1);
             response.setKeepAlive(params_->getKeepAlive() && request.getKeepAlive() && !registry_.stopping());
             handler_.handle(request, response);
             ++served_;
@@ -273,7 +287,12 @@ void ClientConnection::lingering_close() {
 // The request could not even be parsed (its response object points at
 // the request that failed to construct, so a fresh one answers).
 void ClientConnection::reject_malformed(const std::string& why) {
-    const bool too_big = why.find("too long") != std::string::npos || why.find("Too many") != std::string::npos;
+    // Poco's words for a header section over its limits ("Field name too long",
+    // "Field value too long", "Too many header fields"); "method invalid or too
+    // long" and the like are malformed request lines.
+    const bool too_big = why.find("Field name too long") != std::string::npos ||
+                         why.find("Field value too long") != std::string::npos ||
+                         why.find("Too many") != std::string::npos;
     reject(S3Error(400, too_big ? "RequestHeaderSectionTooLarge" : "BadRequest",
                    too_big ? "Your request header section exceeds the maximum allowed size: " + why
                            : "The request could not be parsed as HTTP: " + why));

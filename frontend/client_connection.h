@@ -18,6 +18,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "frontend/body_stream.h"
+
 namespace cc {
 
 class ConnectionRegistry;
@@ -38,11 +40,11 @@ public:
     // accepted). Plain connections are read through a HeadCapture (raw_head.h), which owns
     // the accepted descriptor; TLS ones through Poco's TLS socket.
     static std::unique_ptr<ClientConnection> accept(Poco::Net::ServerSocket& listener,
-                                                    Poco::Net::HTTPServerParams::Ptr params, S3Handler& handler,
-                                                    ConnectionRegistry& registry);
+                                                    Poco::Net::HTTPServerParams::Ptr params, BodyPace pace,
+                                                    S3Handler& handler, ConnectionRegistry& registry);
 
-    ClientConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params, S3Handler& handler,
-                     ConnectionRegistry& registry);
+    ClientConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params, BodyPace pace,
+                     S3Handler& handler, ConnectionRegistry& registry);
     ~ClientConnection();   // closes the connection
     ClientConnection(const ClientConnection&) = delete;
     ClientConnection& operator=(const ClientConnection&) = delete;

@@ -63,7 +63,10 @@ bool ambiguous_framing(const Poco::Net::HTTPServerRequest& http) {
         if (Poco::icompare(name, "Content-Length") != 0) continue;
         if (lengths++ && value != length) return true;   // two different lengths
         length = value;
-        if (Poco::trim(value).rfind('-', 0) == 0) return true;   // a negative length: where does the body end?
+        // Not plain digits ("-5", "+5", "0x10"): where the body ends is a matter of
+        // reading, and a proxy in front may read it otherwise.
+        const std::string digits = Poco::trim(value);
+        if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return true;
     }
     return lengths > 0 && http.has("Transfer-Encoding");
 }

@@ -41,7 +41,7 @@ private:
     std::shared_ptr<std::istream> body_;
 };
 
-// Several different Content-Length headers, a negative one, or Content-Length with Transfer-Encoding.
+// Several different Content-Length headers, one that is not plain digits, or Content-Length with Transfer-Encoding.
 bool ambiguous_framing(const Poco::Net::HTTPServerRequest& http);
 
 // Throws S3Error: BadRequest (ambiguous framing), InvalidRequest (no Host), InvalidURI (bad percent-encoding, invalid UTF-8), KeyTooLongError.

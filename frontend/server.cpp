@@ -68,8 +68,10 @@ void Server::start() {
     limits.request_header_timeout = std::chrono::seconds(s.request_header_timeout);
     scheduler_ = std::make_unique<ConnectionScheduler>(
         socket,
-        [this, params](Poco::Net::ServerSocket& listener) {
-            return ClientConnection::accept(listener, params, handler_, *registry_);
+        [this, params, pace = BodyPace{std::chrono::seconds(s.request_body_timeout),
+                                       static_cast<std::uint64_t>(s.request_body_min_rate)}](
+            Poco::Net::ServerSocket& listener) {
+            return ClientConnection::accept(listener, params, pace, handler_, *registry_);
         },
         limits);
     head_deadline_ = std::make_unique<PeriodicTask>(

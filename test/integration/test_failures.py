@@ -592,6 +592,33 @@ def test_an_unread_body_is_never_taken_for_a_request(connector, uid):
         assert len(read_all_responses(out)) == 1, out
 
 
+def test_an_upload_body_sent_too_slowly_is_cut_off(make_connector, local, remote, uid):
+    """A signed PUT whose body trickles in below request_body_min_rate (once its first-bytes
+    allowance is spent) would hold a request thread for as long as the client likes: it ends
+    with 400 RequestTimeout, the connection closes, and nothing is stored."""
+    from conftest import Trickler
+    c = make_connector(extra_conf="request_body_timeout = 2\nrequest_body_min_rate = 1000")
+    c.start()
+    key = f"slow-{uid}/body"
+    path = f"/bucket1/{key}"
+    h = sign("PUT", c.url + path, {"Content-Length": "1000000"}, b"")
+    head = "\r\n".join(request_lines("PUT", path, dict(h, Host=f"127.0.0.1:{c.port}"))).encode() + b"\r\n\r\n"
+    s = socket.create_connection(("127.0.0.1", c.port), timeout=60)
+    s.sendall(head + b"x" * 500)   # 500 bytes: the allowance grows to 2.5 s
+    trickling = Trickler(s, piece=b"x" * 8, every=0.5)
+    try:
+        out = read_until_closed(s, gives_up=(ConnectionResetError,))
+    finally:
+        trickling.stop()
+        s.close()
+    assert read_all_responses(out) == [(b"400", b"Bad Request")], out
+    assert b"<Code>RequestTimeout</Code>" in out and b"request_body_min_rate" in out, out
+    assert_nothing_stored(local, remote, f"slow-{uid}/")
+    # A body at a normal pace is untouched by it.
+    c.client().put_object(Bucket="bucket1", Key=key, Body=b"y" * 3_000_000)
+    assert c.client().head_object(Bucket="bucket1", Key=key)["ContentLength"] == 3_000_000
+
+
 @pytest.mark.parametrize("framing", ["two-lengths", "length-and-chunked", "negative-length"])
 def test_ambiguous_framing_is_refused_and_the_connection_closed(connector, local, remote, uid, framing):
     key = f"bad-{uid}/smuggle"
@@ -616,7 +643,7 @@ def test_ambiguous_framing_is_refused_and_the_connection_closed(connector, local
     assert_still_serving(connector, uid)
 
 
-@pytest.mark.parametrize("length", ["5abc", "0x5", "99999999999999999999999"])
+@pytest.mark.parametrize("length", ["5abc", "0x5", "99999999999999999999999", "+5", " 5 x"])
 def test_unparseable_content_length_is_a_400(connector, uid, length):
     path = f"/bucket1/bad-{uid}/cl"
     h = sign("PUT", connector.url + path, {}, b"")
@@ -630,8 +657,12 @@ def test_unparseable_content_length_is_a_400(connector, uid, length):
 def test_missing_host_and_unknown_versions(connector, uid):
     out = exchange_until_closed(connector.port, f"GET /bucket1/bad-{uid} HTTP/1.1\r\n\r\n".encode())
     assert read_all_responses(out)[0] == (b"400", b"Bad Request") and b"no Host header" in out, out
-    out = exchange_until_closed(connector.port, f"GET /bucket1/bad-{uid} HTTP/1.7\r\nHost: x\r\n\r\n".encode())
-    assert b" 505 " in out.split(b"\r\n", 1)[0] and b"HttpVersionNotSupported" in out, out
+    for version in (b"HTTP/1.7", b"HTTP/2.0"):   # answered in a version we speak
+        out = exchange_until_closed(connector.port, b"GET /bucket1/bad-%s %s\r\nHost: x\r\n\r\n" % (uid.encode(), version))
+        assert out.startswith(b"HTTP/1.1 505 ") and b"HttpVersionNotSupported" in out, out
+    # A request line that is not one is a bad request, not an oversized header section.
+    out = exchange_until_closed(connector.port, b"GARBAGE\r\n\r\n")
+    assert read_all_responses(out)[0] == (b"400", b"Bad Request") and b"<Code>BadRequest</Code>" in out, out
     # Status lines carry the reason phrase of their status.
     out = exchange_until_closed(connector.port, f"GET /bucket1/bad-{uid} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     assert read_all_responses(out)[0] == (b"403", b"Forbidden"), out

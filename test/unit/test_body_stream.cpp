@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/s3error.h"
 #include "frontend/body_stream.h"
 
 using namespace cc;
@@ -14,12 +15,23 @@ using namespace cc;
 namespace {
 
 // A session holding `wire` (the body followed by the next request), handing out at most
-// `piece` bytes per read, like a socket that receives in pieces.
+// `piece` bytes per read, like a socket that receives in pieces. With `stall_at`, the client
+// sends nothing more after that many bytes and keeps the connection open.
 class FakeSession : public SessionReader {
 public:
-    FakeSession(std::string wire, std::size_t piece) : wire_(std::move(wire)), piece_(piece) {}
+    FakeSession(std::string wire, std::size_t piece, BodyPace pace = {},
+                std::size_t stall_at = std::string::npos)
+        : wire_(std::move(wire)), piece_(piece), pace_(pace), stall_at_(std::min(stall_at, wire_.size())),
+          stalls_(stall_at != std::string::npos) {}
+    std::size_t arrived() override { return stall_at_ - pos_; }
+    bool wait_for_input(std::chrono::steady_clock::time_point until) override {
+        waited_until.push_back(until);
+        return !stalls_;   // a stalled client sends nothing: the wait ends at `until`; else it closed
+    }
+    BodyPace body_pace() const override { return pace_; }
+    std::vector<std::chrono::steady_clock::time_point> waited_until;
     int read_session(char* buffer, std::streamsize n) override {
-        const std::size_t k = std::min({static_cast<std::size_t>(n), piece_, wire_.size() - pos_});
+        const std::size_t k = std::min({static_cast<std::size_t>(n), piece_, stall_at_ - pos_});
         wire_.copy(buffer, k, pos_);
         pos_ += k;
         ++reads;
@@ -31,6 +43,9 @@ public:
 private:
     std::string wire_;
     std::size_t piece_;
+    BodyPace pace_;
+    std::size_t stall_at_;
+    bool stalls_;
     std::size_t pos_ = 0;
 };
 
@@ -89,6 +104,37 @@ TEST_CASE("a body cut short ends the stream where the bytes end") {
     CHECK(in->gcount() == 5000);
     CHECK(std::string(buf.data(), 5000) == sent);
     CHECK(in->rdbuf()->in_avail() != -1);   // not at the body's end: the connection is not in step
+}
+
+TEST_CASE("a body that stops arriving ends the request with RequestTimeout once it falls behind the pace") {
+    const std::string body = pattern(10000);
+    const auto before = std::chrono::steady_clock::now();
+    FakeSession session(body, 1000, BodyPace{std::chrono::seconds(20), 500}, /*stall_at=*/4000);
+    auto in = session_body_stream(session, body.size());
+    std::vector<char> buf(10000);
+    try {
+        in->read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        FAIL("the stalled body was not cut off");
+    } catch (const S3Error& e) {
+        CHECK(e.status() == 400);
+        CHECK(e.code() == "RequestTimeout");
+    }
+    // It waited only once nothing had arrived, and then no longer than the pace allows:
+    // 20 s for the first bytes and one more second per 500 bytes received (4000: 8 s).
+    REQUIRE(session.waited_until.size() == 1);
+    const auto allowed = session.waited_until.front() - before;
+    CHECK(allowed >= std::chrono::seconds(28));
+    CHECK(allowed < std::chrono::seconds(29));
+}
+
+TEST_CASE("without a minimum rate a stalled body is only cut by the session's own timeout") {
+    const std::string body = pattern(3000);
+    FakeSession session(body, 1000, BodyPace{std::chrono::seconds(20), 0}, /*stall_at=*/2000);
+    auto in = session_body_stream(session, body.size());
+    std::vector<char> buf(3000);
+    in->read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    CHECK(in->gcount() == 2000);   // the session's read gave nothing more (here: as at a timeout)
+    CHECK(session.waited_until.empty());
 }
 
 TEST_CASE("large reads go to the session in few calls") {
