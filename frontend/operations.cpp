@@ -423,7 +423,10 @@ void copy_object(OperationContext& ctx, ObjectStore& store) {
         // A metadata update: local copy if there is one, else the on-prem copy.
         std::optional<std::string> etag = store.replace_metadata(req.key, write_options(req));
         if (!etag) throw no_such_key(req.key);
-        send_xml(ctx.resp, 200, copy_result_xml(*etag, std::time(nullptr)));
+        // LastModified as HEAD and listings will show it: the store's time of the
+        // update (which it rounds its own way), not the connector's clock.
+        const ReadResult after = store.head(req.key, ReadOptions{});
+        send_xml(ctx.resp, 200, copy_result_xml(*etag, after.found() ? after.info.last_modified : std::time(nullptr)));
         return;
     }
     // Between keys: stream the source (local first, else on-prem) into a new local object.

@@ -72,6 +72,11 @@ def test_own_writes_list_with_the_last_modified_the_store_reports(make_connector
         r = s3.copy_object(Bucket="bucket1", Key=f"{p}copy{i}", CopySource=f"bucket1/{p}put{i}")
         copied[f"{p}copy{i}"] = r["CopyObjectResult"]["LastModified"]
         time.sleep(0.3)   # spread the writes over sub-second positions
+        # A metadata update (a copy onto itself) answers with the store's time too.
+        r = s3.copy_object(Bucket="bucket1", Key=f"{p}put{i}", CopySource=f"bucket1/{p}put{i}",
+                           MetadataDirective="REPLACE", Metadata={"n": str(i)})
+        copied[f"{p}put{i}"] = r["CopyObjectResult"]["LastModified"]
+        time.sleep(0.3)
     listed = {o["Key"]: o["LastModified"] for o in s3.list_objects_v2(Bucket="bucket1", Prefix=p)["Contents"]}
     assert len(listed) == 8
     for key, when in listed.items():
