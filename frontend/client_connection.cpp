@@ -11,8 +11,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string>
-#include <vector>
 
 #include "common/log.h"
 #include "common/metrics.h"
@@ -133,19 +133,27 @@ ClientConnection::Arrival ClientConnection::arrival() {
         if (!known || holds_whole_head(*known)) return Arrival::Ready;
         held = *known;
     }
-    thread_local std::vector<char> look(kLargestHeadWaitedFor);
-    for (const std::size_t size : {std::size_t{4096}, kLargestHeadWaitedFor}) {
-        const ssize_t n = ::recv(fd(), look.data(), size, MSG_PEEK | MSG_DONTWAIT);
+    // Small heads are looked at on the stack; the large buffer (never zero-filled, so
+    // only what a peek writes takes memory) exists only in threads that met a large head.
+    char small[4096];
+    thread_local std::unique_ptr<char[]> large;
+    for (const std::size_t size : {sizeof small, kLargestHeadWaitedFor}) {
+        char* into = small;
+        if (size > sizeof small) {
+            if (!large) large.reset(new char[kLargestHeadWaitedFor]);
+            into = large.get();
+        }
+        const ssize_t n = ::recv(fd(), into, size, MSG_PEEK | MSG_DONTWAIT);
         if (n == 0) return Arrival::Ready;   // closed by the client: the thread sees it
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
                 return held.empty() ? Arrival::Nothing : Arrival::PartialHead;
             return Arrival::Ready;           // an error the thread will meet
         }
-        std::string received(held);
-        received.append(look.data(), static_cast<std::size_t>(n));
-        if (holds_whole_head(received) || received.size() >= kLargestHeadWaitedFor) return Arrival::Ready;
-        if (static_cast<std::size_t>(n) < size) break;
+        const std::string_view peeked(into, static_cast<std::size_t>(n));
+        const bool whole = held.empty() ? holds_whole_head(peeked) : holds_whole_head(std::string(held).append(peeked));
+        if (whole || held.size() + peeked.size() >= kLargestHeadWaitedFor) return Arrival::Ready;
+        if (peeked.size() < size) break;
     }
     // A client that stopped sending halfway through its head (a half close the
     // look above cannot see behind the bytes) gets its answer from a thread.
