@@ -113,6 +113,7 @@ int ClientConnection::fd() const { return socket_.impl()->sockfd(); }
 bool ClientConnection::request_arrives(std::chrono::milliseconds wait, int interrupt) {
     if (!socket_.impl()->initialized()) return false;
     if (session_->pending() > 0) return true;                     // pipelined: already read
+    if (capture_ && !capture_->ahead().empty()) return true;      // read ahead (arrival())
     if (tls_ && socket_.impl()->available() > 0) return true;     // decrypted, in OpenSSL's buffer
     pollfd p[2] = {{fd(), POLLIN, 0}, {interrupt, POLLIN, 0}};
     int r;
@@ -125,38 +126,30 @@ ClientConnection::Arrival ClientConnection::arrival() {
     if (!socket_.impl()->initialized()) return Arrival::Ready;   // the thread finds it closed
     if (tls_ || !capture_) return request_arrives(std::chrono::milliseconds(0)) ? Arrival::Ready : Arrival::Nothing;
     // Received so far: what Poco's session holds unread (a pipelined request's
-    // start), then what waits in the socket. A head is a few hundred bytes: the
-    // first look is small, a second, larger one only for a large head.
+    // start), then what the capture has read ahead, then what waits in the socket,
+    // which is read ahead too (the session takes it from there: no extra system call).
     std::string_view held;
     if (const auto pending = static_cast<std::size_t>(session_->pending()); pending > 0) {
         const auto known = capture_->held(pending);
         if (!known || holds_whole_head(*known)) return Arrival::Ready;
         held = *known;
     }
-    // Small heads are looked at on the stack; the large buffer (never zero-filled, so
-    // only what a peek writes takes memory) exists only in threads that met a large head.
-    char small[4096];
-    thread_local std::unique_ptr<char[]> large;
-    for (const std::size_t size : {sizeof small, kLargestHeadWaitedFor}) {
-        char* into = small;
-        if (size > sizeof small) {
-            if (!large) large.reset(new char[kLargestHeadWaitedFor]);
-            into = large.get();
+    for (;;) {
+        const std::string_view ahead = capture_->ahead();
+        if (!ahead.empty()) {
+            const bool whole = held.empty() ? holds_whole_head(ahead) : holds_whole_head(std::string(held).append(ahead));
+            if (whole || held.size() + ahead.size() >= kLargestHeadWaitedFor) return Arrival::Ready;
         }
-        const ssize_t n = ::recv(fd(), into, size, MSG_PEEK | MSG_DONTWAIT);
+        const long n = capture_->read_ahead();
         if (n == 0) return Arrival::Ready;   // closed by the client: the thread sees it
         if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-                return held.empty() ? Arrival::Nothing : Arrival::PartialHead;
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
             return Arrival::Ready;           // an error the thread will meet
         }
-        const std::string_view peeked(into, static_cast<std::size_t>(n));
-        const bool whole = held.empty() ? holds_whole_head(peeked) : holds_whole_head(std::string(held).append(peeked));
-        if (whole || held.size() + peeked.size() >= kLargestHeadWaitedFor) return Arrival::Ready;
-        if (peeked.size() < size) break;
     }
-    // A client that stopped sending halfway through its head (a half close the
-    // look above cannot see behind the bytes) gets its answer from a thread.
+    if (held.empty() && capture_->ahead().empty()) return Arrival::Nothing;
+    // A client that stopped sending halfway through its head (a half close: the
+    // read above saw no end of it yet) gets its answer from a thread.
     pollfd p{fd(), POLLRDHUP, 0};
     if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) return Arrival::Ready;
     return Arrival::PartialHead;
@@ -164,9 +157,9 @@ ClientConnection::Arrival ClientConnection::arrival() {
 
 void ClientConnection::time_out_head() {
     metrics::add("cc_slow_request_heads_closed_total", {});
-    // The head was only looked at: what is left unread in the socket at close
-    // would turn the close into a reset, which loses the answer. Nothing here
-    // waits on the client: the answer goes out if there is room.
+    // What is still unread in the socket at close (bytes sent since the head was
+    // last read ahead) would turn the close into a reset, which loses the answer.
+    // Nothing here waits on the client: the answer goes out if there is room.
     char buf[16384];
     for (std::size_t drained = 0; drained < kLargestHeadWaitedFor * 4;) {
         const ssize_t n = ::recv(fd(), buf, sizeof buf, MSG_DONTWAIT);

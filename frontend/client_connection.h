@@ -57,7 +57,7 @@ public:
     // false at once when `interrupt` (a descriptor, or -1) becomes readable.
     bool request_arrives(std::chrono::milliseconds wait, int interrupt = -1);
 
-    // What has arrived of the next request, looked at without reading it: a
+    // What has arrived of the next request (read ahead, never waiting: raw_head.h): a
     // connection gets a thread only once its whole request head is here, so a
     // client sending its head slowly (slowloris) holds none. `Ready` also when
     // there is something else for a thread to see (the client closed, an error,

@@ -5,13 +5,22 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cstring>
 #include <utility>
 #include <vector>
 
 namespace cc {
 
 int HeadCapture::receiveBytes(void* buffer, int length, int flags) {
-    const int n = StreamSocketImpl::receiveBytes(buffer, length, flags);
+    int n;
+    if (!ahead_.empty() && length > 0 && !(flags & MSG_PEEK)) {
+        n = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(length), ahead_.size()));
+        std::memcpy(buffer, ahead_.data(), static_cast<std::size_t>(n));
+        ahead_.erase(0, static_cast<std::size_t>(n));
+    } else {
+        n = StreamSocketImpl::receiveBytes(buffer, length, flags);
+    }
     if (n > 0 && !(flags & MSG_PEEK)) {
         if (length == Poco::Net::HTTPBufferAllocator::BUFFER_SIZE)   // the session filling its buffer
             last_fill_.assign(static_cast<const char*>(buffer), static_cast<std::size_t>(n));
@@ -21,6 +30,15 @@ int HeadCapture::receiveBytes(void* buffer, int length, int flags) {
         }
     }
     return n;
+}
+
+int HeadCapture::available() { return static_cast<int>(ahead_.size()) + StreamSocketImpl::available(); }
+
+long HeadCapture::read_ahead() {
+    char buf[4096];   // a head is a few hundred bytes; more comes on the next call
+    const ssize_t n = ::recv(sockfd(), buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) ahead_.append(buf, static_cast<std::size_t>(n));
+    return static_cast<long>(n);
 }
 
 bool HeadCapture::start(std::size_t held) {

@@ -19,7 +19,16 @@ namespace cc {
 class HeadCapture : public Poco::Net::StreamSocketImpl {
 public:
     explicit HeadCapture(poco_socket_t fd) : StreamSocketImpl(fd) {}
+    // Bytes read ahead (read_ahead) are handed out first, then the socket's.
     int receiveBytes(void* buffer, int length, int flags = 0) override;
+    int available() override;   // read ahead + waiting in the socket
+
+    // Receives what has arrived, without waiting, into the bytes handed out first:
+    // the connection looks at a request head before a thread reads it
+    // (ClientConnection::arrival), and the session then takes the same bytes from
+    // here without another system call. Returns what recv(2) returned.
+    long read_ahead();
+    std::string_view ahead() const { return ahead_; }
     // From now on, keep what arrives. `held` is how many received bytes Poco's session
     // still holds unread (a pipelined request's start): they are taken from the last
     // fill of its buffer. Returns false if those bytes are not known.
@@ -35,6 +44,7 @@ private:
     // exactly HTTPBufferAllocator::BUFFER_SIZE at a time, and only when the buffer is empty,
     // so whatever the session holds unread is the tail of its last fill.
     std::string last_fill_;
+    std::string ahead_;
     bool capturing_ = false, overflow_ = false;
 };
 
