@@ -255,8 +255,8 @@ void ConnectionScheduler::park_loop() {
         const auto now = std::chrono::steady_clock::now();
         for (auto& conn : adopt) {
             const int fd = conn->fd();
-            // Edge-triggered: a partial head stays unread in the socket, and only new
-            // bytes (or the client's close) are news.
+            // Edge-triggered: what has arrived is read ahead (a lingering close drops
+            // it), so only new bytes (or the client's close) are news.
             epoll_event ev{};
             ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
             ev.data.fd = fd;
