@@ -92,6 +92,7 @@ Settings settings_from_ini(const IniFile& ini) {
     read_int(ini, kOwn, "max_threads", 1, 65536, s.max_threads);
     read_int(ini, kOwn, "keep_alive_timeout", 1, 3600, s.keep_alive_timeout);
     read_int(ini, kOwn, "request_header_timeout", 1, 3600, s.request_header_timeout);
+    read_int(ini, kOwn, "client_timeout", 1, 3600, s.client_timeout);
     read_int(ini, kOwn, "request_body_timeout", 1, 3600, s.request_body_timeout);
     read_int(ini, kOwn, "request_body_min_rate", 0, 1 << 30, s.request_body_min_rate);
     read_int(ini, kOwn, "backend_connect_timeout", 1, 3600, s.backend_connect_timeout);

@@ -23,6 +23,7 @@ struct Settings {
     int reload_interval = 30;               // seconds, > 0
     int max_threads = 256;                  // request threads (one per active connection)
     int request_header_timeout = 20;        // seconds a client may take to send a request line and headers
+    int client_timeout = 60;                // seconds a request or response may go without a byte moving
     int request_body_timeout = 20;          // seconds for a request body's first bytes (frontend/body_stream.h, BodyPace)
     int request_body_min_rate = 500;        // bytes per second a request body must average after that (0: no minimum)
     int keep_alive_timeout = 30;            // seconds an idle keep-alive connection is kept (while no one waits)

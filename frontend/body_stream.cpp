@@ -75,8 +75,9 @@ private:
     // Waits for the next bytes only as long as the pace allows (BodyPace).
     void keep_pace() {
         if (pace_.min_rate == 0 || session_.arrived() > 0) return;
-        const auto allowed = started_ + pace_.first_bytes +
-                             std::chrono::milliseconds(received_ * 1000 / pace_.min_rate);
+        const auto allowed = std::min(started_ + pace_.first_bytes +
+                                          std::chrono::milliseconds(received_ * 1000 / pace_.min_rate),
+                                      std::chrono::steady_clock::now() + pace_.idle);
         if (!session_.wait_for_input(allowed))
             throw S3Error(400, "RequestTimeout",
                           "Your socket connection to the server was not read from or written to within the timeout "

@@ -31,6 +31,7 @@ namespace cc {
 struct BodyPace {
     std::chrono::seconds first_bytes{20};
     std::uint64_t min_rate = 500;   // bytes per second
+    std::chrono::seconds idle{60};  // and never longer than this without a byte, whatever the allowance
 };
 
 // Implemented by the server's HTTP session (frontend/client_connection.cpp).

@@ -27,14 +27,26 @@ namespace cc {
 
 namespace {
 
-// Heads larger than this are handed to a thread before they are complete (Poco
-// then decides); no real client's head comes near it.
+// The largest request head (request line and headers) this server reads: a head
+// not whole within it is refused (400 RequestHeaderSectionTooLarge) without ever
+// taking a thread. No real client's head comes near it (S3 allows 8 KiB of
+// headers for user metadata; nginx reads 32 KiB of headers by default).
 constexpr std::size_t kLargestHeadWaitedFor = 64 * 1024;
 
 S3Error head_too_slow() {
     return S3Error(408, "RequestTimeout",
                    "Your socket connection to the server was not read from or written to within the timeout "
                    "period (request_header_timeout)");
+}
+
+S3Error head_cut_short() {
+    return S3Error(400, "BadRequest", "The request head ended before the blank line that ends it");
+}
+
+S3Error head_too_large() {
+    return S3Error(400, "RequestHeaderSectionTooLarge",
+                   "Your request header section exceeds the maximum allowed size (" +
+                       std::to_string(kLargestHeadWaitedFor / 1024) + " KiB)");
 }
 
 }  // namespace
@@ -87,6 +99,9 @@ std::unique_ptr<ClientConnection> ClientConnection::accept(Poco::Net::ServerSock
         socket = Poco::Net::StreamSocket(new HeadCapture(fd));   // owns the descriptor
     }
     socket.setNoDelay(true);
+    // A client that stops reading holds the thread sending to it: a send that makes
+    // no progress for this long ends the connection (receives have the same limit).
+    socket.setSendTimeout(params->getTimeout());
     return std::make_unique<ClientConnection>(socket, std::move(params), pace, handler, registry);
 }
 
@@ -138,7 +153,8 @@ ClientConnection::Arrival ClientConnection::arrival() {
         const std::string_view ahead = capture_->ahead();
         if (!ahead.empty()) {
             const bool whole = held.empty() ? holds_whole_head(ahead) : holds_whole_head(std::string(held).append(ahead));
-            if (whole || held.size() + ahead.size() >= kLargestHeadWaitedFor) return Arrival::Ready;
+            if (whole) return Arrival::Ready;
+            if (held.size() + ahead.size() >= kLargestHeadWaitedFor) return Arrival::TooLarge;
         }
         const long n = capture_->read_ahead();
         if (n == 0) return Arrival::Ready;   // closed by the client: the thread sees it
@@ -157,6 +173,12 @@ ClientConnection::Arrival ClientConnection::arrival() {
 
 void ClientConnection::time_out_head() {
     metrics::add("cc_slow_request_heads_closed_total", {});
+    answer_without_waiting(head_too_slow());
+}
+
+void ClientConnection::refuse_large_head() { answer_without_waiting(head_too_large()); }
+
+void ClientConnection::answer_without_waiting(const S3Error& err) {
     // What is still unread in the socket at close (bytes sent since the head was
     // last read ahead) would turn the close into a reset, which loses the answer.
     // Nothing here waits on the client: the answer goes out if there is room.
@@ -167,7 +189,7 @@ void ClientConnection::time_out_head() {
         drained += static_cast<std::size_t>(n);
     }
     socket_.setBlocking(false);
-    reject(head_too_slow());
+    reject(err);
 }
 
 bool ClientConnection::serve_one() {
@@ -199,7 +221,7 @@ bool ClientConnection::serve_one() {
                 if (!head_complete(head) && !received.empty()) {
                     // The client stopped sending before the blank line ending the head:
                     // Poco would dispatch what it got.
-                    reject(S3Error(400, "BadRequest", "The request head ended before the blank line that ends it"));
+                    reject(head_cut_short());
                     return false;
                 }
                 restore_raw_header_values(request, head);
@@ -221,7 +243,11 @@ bool ClientConnection::serve_one() {
                 reject(too_slow);   // no lingering for a client this slow
                 return false;
             }
-            reject_malformed(e.displayText());
+            // A head the client stopped sending partway (then closed): Poco's complaint
+            // is about the bytes it had, but the head was cut short.
+            const std::string got = capture_ ? capture_->stop() : std::string();
+            if (!got.empty() && !holds_whole_head(got)) reject(head_cut_short());
+            else reject_malformed(e.displayText());
             linger_ = true;
             return false;
         } catch (const Poco::SyntaxException& e) {   // e.g. Content-Length: 5abc

@@ -63,11 +63,14 @@ public:
     // there is something else for a thread to see (the client closed, an error,
     // a head too large to wait for) or when the head cannot be looked at (TLS:
     // ciphertext; such heads are read by a thread, under request_header_timeout).
-    enum class Arrival { Nothing, PartialHead, Ready };
+    // TooLarge: no whole head within 64 KiB (refuse_large_head answers it).
+    enum class Arrival { Nothing, PartialHead, Ready, TooLarge };
     Arrival arrival();
     // A head that did not arrive within request_header_timeout while the connection
     // waited without a thread: 408, without waiting on the client, then closed.
     void time_out_head();
+    // A head larger than any this server waits for: 400 RequestHeaderSectionTooLarge, then closed.
+    void refuse_large_head();
 
     int fd() const;
     bool served_any() const { return served_ > 0; }
@@ -83,6 +86,7 @@ public:
     bool swallow_input();                  // reads and drops what has arrived; false once done (closed, limit)
 
 private:
+    void answer_without_waiting(const S3Error& err);
     void lingering_close();   // the same, waiting here (when the scheduler no longer parks connections)
     void reject_malformed(const std::string& why);
     void reject(const S3Error& err);

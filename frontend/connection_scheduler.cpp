@@ -190,8 +190,13 @@ bool ConnectionScheduler::others_waiting() { return ready_size_.load(std::memory
 void ConnectionScheduler::serve(std::unique_ptr<ClientConnection> conn) {
     for (;;) {
         const auto linger = others_waiting() || stopping_ ? std::chrono::milliseconds(0) : limits_.linger;
-        if (!conn->request_arrives(linger, saturated_fd_) || conn->arrival() != ClientConnection::Arrival::Ready) {
-            park(std::move(conn));   // nothing, or a head still coming in: no thread waits for it
+        if (!conn->request_arrives(linger, saturated_fd_)) {
+            park(std::move(conn));
+            return;
+        }
+        if (const auto a = conn->arrival(); a != ClientConnection::Arrival::Ready) {
+            if (a == ClientConnection::Arrival::TooLarge) conn->refuse_large_head();   // and closed here
+            else park(std::move(conn));   // nothing, or a head still coming in: no thread waits for it
             return;
         }
         if (!conn->serve_one()) {         // done
@@ -203,7 +208,9 @@ void ConnectionScheduler::serve(std::unique_ptr<ClientConnection> conn) {
         }
         if (stopping_) return;            // answered with "Connection: close"
         if (others_waiting()) {           // take turns
-            if (conn->arrival() == ClientConnection::Arrival::Ready) make_ready(std::move(conn));
+            const auto a = conn->arrival();
+            if (a == ClientConnection::Arrival::Ready) make_ready(std::move(conn));
+            else if (a == ClientConnection::Arrival::TooLarge) conn->refuse_large_head();
             else park(std::move(conn));
             return;
         }
@@ -237,6 +244,11 @@ bool ConnectionScheduler::look_at(Parked& p, std::chrono::steady_clock::time_poi
             p.deadline = now + limits_.request_header_timeout;
         }
         return true;
+    case ClientConnection::Arrival::TooLarge:
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, p.conn->fd(), nullptr);
+        p.conn->refuse_large_head();
+        p.conn.reset();   // closed
+        return false;
     case ClientConnection::Arrival::Nothing:
         return true;
     }

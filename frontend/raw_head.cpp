@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -105,10 +106,23 @@ void restore_raw_header_values(Poco::Net::MessageHeader& headers, std::string_vi
 }
 
 bool holds_whole_head(std::string_view received) {
-    const std::size_t start = received.find_first_not_of("\r\n");
-    if (start == std::string_view::npos) return false;
-    received.remove_prefix(start);
-    return received.find("\n\n") != std::string_view::npos || received.find("\n\r\n") != std::string_view::npos;
+    // The request line as Poco reads it (HTTPRequest::read): blanks of any kind
+    // (newlines too) before and between method, URI and version, then the rest of
+    // the line; so "GET\n\n/ HTTP/1.1" is one request line, not a head's end.
+    std::size_t i = 0;
+    const std::size_t n = received.size();
+    auto blank = [&](std::size_t k) { return std::isspace(static_cast<unsigned char>(received[k])) != 0; };
+    for (int token = 0; token < 3; ++token) {
+        while (i < n && blank(i)) ++i;
+        if (i == n) return false;
+        while (i < n && !blank(i)) ++i;
+        if (i == n) return false;
+    }
+    const std::size_t line_end = received.find('\n', i);
+    if (line_end == std::string_view::npos) return false;
+    // The headers end with the first empty line after it.
+    return received.find("\n\n", line_end) != std::string_view::npos ||
+           received.find("\n\r\n", line_end) != std::string_view::npos;
 }
 
 bool head_complete(std::string_view head) {

@@ -56,7 +56,8 @@ void restore_raw_header_values(Poco::Net::MessageHeader& headers, std::string_vi
 // Whether `head` ends with the empty line that ends a request head (CRLF or bare LF).
 bool head_complete(std::string_view head);
 // Whether `received` (the start of a request, more may follow) holds a whole request
-// head: the empty line after the request line (empty lines before it do not count).
+// head: a request line read as Poco reads it, then the empty line after it. When
+// it says yes, Poco's reading of the head cannot wait for more bytes.
 bool holds_whole_head(std::string_view received);
 
 }  // namespace cc

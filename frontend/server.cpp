@@ -46,7 +46,7 @@ void Server::start() {
     params->setKeepAlive(true);
     params->setMaxKeepAliveRequests(0);                       // unlimited (the connection loop never limits them)
     params->setKeepAliveTimeout(Poco::Timespan(s.keep_alive_timeout, 0));
-    params->setTimeout(Poco::Timespan(60, 0));                // a client silent for 60 s within a request is dropped
+    params->setTimeout(Poco::Timespan(s.client_timeout, 0));  // no byte moving for this long, either way: dropped
     params->setServerName("cloud-connector");
 
     Poco::Net::SocketAddress addr(s.bind_ip, static_cast<Poco::UInt16>(s.bind_port));
@@ -69,7 +69,8 @@ void Server::start() {
     scheduler_ = std::make_unique<ConnectionScheduler>(
         socket,
         [this, params, pace = BodyPace{std::chrono::seconds(s.request_body_timeout),
-                                       static_cast<std::uint64_t>(s.request_body_min_rate)}](
+                                       static_cast<std::uint64_t>(s.request_body_min_rate),
+                                       std::chrono::seconds(params->getTimeout().totalSeconds())}](
             Poco::Net::ServerSocket& listener) {
             return ClientConnection::accept(listener, params, pace, handler_, *registry_);
         },

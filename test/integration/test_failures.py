@@ -673,6 +673,10 @@ def test_a_truncated_request_head_is_not_dispatched(connector, uid):
     out = exchange_until_closed(connector.port, b"GET /healthcheck HTTP/1.1\r\nHost: x\r\n")
     assert read_all_responses(out) == [(b"400", b"Bad Request")], out
     assert b"ended before the blank line" in out
+    # Cut in the middle of a field name: the same, not an oversized header section.
+    out = exchange_until_closed(connector.port, b"GET /healthcheck HTTP/1.1\r\nHo")
+    assert read_all_responses(out) == [(b"400", b"Bad Request")], out
+    assert b"<Code>BadRequest</Code>" in out and b"ended before the blank line" in out, out
     # The complete head is served as usual.
     out = exchange_until_closed(connector.port, b"GET /healthcheck HTTP/1.1\r\nHost: x\r\n\r\n")
     assert read_all_responses(out)[0] == (b"200", b"OK"), out

@@ -127,6 +127,19 @@ TEST_CASE("a body that stops arriving ends the request with RequestTimeout once 
     CHECK(allowed < std::chrono::seconds(29));
 }
 
+TEST_CASE("however much arrived before, a body that stops arriving is cut after the idle limit") {
+    const std::string body = pattern(2'000'000);
+    const auto before = std::chrono::steady_clock::now();
+    // 1 MB received: the rate allowance alone would be 20 s + 2000 s.
+    FakeSession session(body, 65536, BodyPace{std::chrono::seconds(20), 500, std::chrono::seconds(60)},
+                        /*stall_at=*/1'000'000);
+    auto in = session_body_stream(session, body.size());
+    std::vector<char> buf(body.size());
+    CHECK_THROWS_AS(in->read(buf.data(), static_cast<std::streamsize>(buf.size())), S3Error);
+    REQUIRE(session.waited_until.size() == 1);
+    CHECK(session.waited_until.front() - before < std::chrono::seconds(61));
+}
+
 TEST_CASE("without a minimum rate a stalled body is only cut by the session's own timeout") {
     const std::string body = pattern(3000);
     FakeSession session(body, 1000, BodyPace{std::chrono::seconds(20), 0}, /*stall_at=*/2000);
