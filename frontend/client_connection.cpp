@@ -245,8 +245,7 @@ bool ClientConnection::serve_one() {
             }
             // A head the client stopped sending partway (then closed): Poco's complaint
             // is about the bytes it had, but the head was cut short.
-            const std::string got = capture_ ? capture_->stop() : std::string();
-            if (!got.empty() && !holds_whole_head(got)) reject(head_cut_short());
+            if (capture_ && head_was_cut_short(capture_->stop())) reject(head_cut_short());
             else reject_malformed(e.displayText());
             linger_ = true;
             return false;
@@ -267,6 +266,23 @@ bool ClientConnection::serve_one() {
         linger_ = false;
         return false;
     }
+}
+
+// Poco stops reading a head at its first complaint (a 101st field, say), so what it
+// consumed can end before the blank line even when the client sent it: the rest,
+// read ahead by the capture or still waiting in the socket, tells the two apart.
+// (The connection closes after this answer: what is read here is not needed again.)
+bool ClientConnection::head_was_cut_short(std::string consumed) {
+    if (consumed.empty() || holds_whole_head(consumed)) return false;
+    consumed.append(capture_->ahead());
+    char buf[16384];
+    while (consumed.size() < kLargestHeadWaitedFor * 2) {
+        const ssize_t n = ::recv(fd(), buf, sizeof buf, MSG_DONTWAIT);
+        if (n <= 0) break;
+        consumed.append(buf, static_cast<std::size_t>(n));
+        if (holds_whole_head(consumed)) return false;
+    }
+    return !holds_whole_head(consumed);
 }
 
 namespace {

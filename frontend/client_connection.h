@@ -89,6 +89,7 @@ private:
     void answer_without_waiting(const S3Error& err);
     void lingering_close();   // the same, waiting here (when the scheduler no longer parks connections)
     void reject_malformed(const std::string& why);
+    bool head_was_cut_short(std::string consumed);
     void reject(const S3Error& err);
 
     Poco::Net::StreamSocket socket_;
