@@ -6,7 +6,7 @@
     proxy.set_mode("close")     # accept, then reset the connection at once
     proxy.set_mode("hang")      # accept, read the request, never answer
     proxy.set_mode(503)         # answer every request with an HTTP error (any status)
-    proxy.set_mode("cut", after_bytes=500)  # pass through, reset after 500 response bytes
+    proxy.set_mode("cut", after_bytes=500)  # pass through, end the connection after 500 response bytes
     proxy.set_mode("early")     # answer 200 right after the request head, never reading its body
                                 # (as Swift does for a PUT that loses a same-timestamp race)
     proxy.set_mode("pass")      # forward bytes to the target (the default)
@@ -22,6 +22,7 @@ import select
 import socket
 import struct
 import threading
+import time
 
 MODES = ("pass", "refuse", "close", "hang", "cut", "early")
 
@@ -67,8 +68,11 @@ class FaultProxy:
         self.stop()
 
     def set_mode(self, mode, after_bytes=0):
-        """`after_bytes` is for "cut": pass through, but reset each connection once the
-        target has sent that many bytes back (a response cut off mid-body)."""
+        """`after_bytes` is for "cut": pass through, but end each connection once the
+        target has sent that many bytes back (a response cut off mid-body). It ends with
+        a FIN, not a reset: a reset discards what the peer has received but not read
+        yet, so how much of the response got through would depend on how busy the peer
+        was, not on `after_bytes`."""
         if mode not in MODES and not (isinstance(mode, int) and 100 <= mode <= 599):
             raise ValueError(f"unknown mode {mode!r}")
         with self._lock:
@@ -198,12 +202,24 @@ class FaultProxy:
                     if s is upstream and budget is not None:
                         if len(data) >= budget:
                             client.sendall(data[:budget])
-                            self._abort(client)
+                            self._end_after_reading(client)
                             return
                         budget -= len(data)
                     (upstream if s is client else client).sendall(data)
         finally:
             self._untrack(upstream)
+
+    def _end_after_reading(self, client, wait=30.0):
+        """FIN, then wait for the peer's close: it reads every byte sent before it."""
+        try:
+            client.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                readable, _, _ = select.select([client], [], [], 0.5)
+                if readable and not client.recv(65536):
+                    return
+        except (OSError, ValueError):   # dropped by set_mode() or stop()
+            pass
 
     def _hang(self, client):
         # Keep reading so the client's send never blocks; answer nothing.

@@ -235,7 +235,7 @@ def test_response_cut_mid_body(faulty, local, remote, uid, side, cut_after):
     try:
         conn.request("GET", f"/bucket1/{key}", headers=h)
         r = conn.getresponse()
-        if cut_after < 128 * 1024:   # less than the first piece the connector forwards
+        if cut_after < 256 * 1024:   # less than the first piece the connector forwards (kGatherBytes)
             assert r.status == 503, r.read()
             assert b"<Code>ServiceUnavailable</Code>" in r.read()
         else:
