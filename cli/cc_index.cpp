@@ -501,7 +501,7 @@ int cmd_verify(const Options& o) {
                 if (++checked % 200 == 0) progress.update(checked);
             }
         } catch (const cc::S3Error& e) {
-            throw Failure("listing the " + name + " store of " + t.name() + " failed: " + e.what());
+            throw Failure("listing the " + name + " store of " + t.name() + " failed: " + cc::for_log(e));
         }
         progress.clear();
         std::printf("%s: %llu keys checked, %llu differences\n", name.c_str(), static_cast<unsigned long long>(checked),

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/s3error.h"
 #include "common/metrics.h"
 #include "common/request_context.h"
 
@@ -107,7 +108,7 @@ std::unique_ptr<CacheFill> CacheFill::start(ObjectStore& local, const std::strin
             st->stored = true;
         } catch (const std::exception& e) {
             std::lock_guard lock(st->m);
-            if (!st->abandoned) log::warning("cache fill of '", key, "' failed, nothing stored: ", e.what());
+            if (!st->abandoned) log::warning("cache fill of '", key, "' failed, nothing stored: ", for_log(e));
             st->abandoned = true;
         }
     });

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "common/s3error.h"
 #include "engine/cache_fill.h"
 
 namespace cc {
@@ -34,7 +35,7 @@ bool CachingStore::still_current(const ReadResult& head) {
         if (origin.found() && origin.info.etag == *marker) return true;
     } catch (const S3Error& e) {
         // On-prem unreachable: serve the cached copy rather than nothing.
-        log::warning("cannot revalidate cached copy of '", head.info.key, "', serving it: ", e.what());
+        log::warning("cannot revalidate cached copy of '", head.info.key, "', serving it: ", for_log(e));
         return true;
     }
     log::info("cached copy of '", head.info.key, "' is stale (on-prem changed or deleted): dropping it");

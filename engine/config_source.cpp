@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "common/crypto.h"
+#include "common/s3error.h"
 
 namespace cc {
 
@@ -48,7 +49,7 @@ std::optional<ConfigFile> BucketConfigSource::fetch(const std::string& name, con
     try {
         r = bucket_->get(prefix_ + name, opts, collect);
     } catch (const std::exception& e) {
-        throw std::runtime_error(describe(name) + ": " + e.what());
+        throw std::runtime_error(describe(name) + ": " + for_log(e));
     }
     if (r.status == ReadResult::Status::NotModified) return std::nullopt;
     if (!r.found()) throw std::runtime_error(describe(name) + ": no such object");

@@ -23,10 +23,11 @@ void EcsCredentialProvider::refresh_locked() {
     try {
         resp = http_perform(req);
     } catch (const TransportError& e) {
-        throw unavailable("cannot fetch task-role credentials from " + url_ + ": " + e.what());
+        throw unavailable(std::string("cannot fetch the local store's task-role credentials: ") + e.what(), url_);
     }
     if (resp.status != 200)
-        throw unavailable("task-role credential endpoint " + url_ + " answered HTTP " + std::to_string(resp.status));
+        throw unavailable("the local store's task-role credential endpoint answered HTTP " + std::to_string(resp.status),
+                          url_);
     try {
         Poco::JSON::Parser parser;
         auto obj = parser.parse(resp.body).extract<Poco::JSON::Object::Ptr>();
@@ -39,7 +40,7 @@ void EcsCredentialProvider::refresh_locked() {
         expires_ = exp.value_or(std::time(nullptr) + 3600);
         log::info("task-role credentials refreshed; valid until ", iso8601(expires_));
     } catch (const Poco::Exception& e) {
-        throw unavailable("task-role credential endpoint " + url_ + " sent unusable JSON: " + e.displayText());
+        throw unavailable("the local store's task-role credential endpoint sent unusable JSON", url_ + ": " + e.displayText());
     }
 }
 

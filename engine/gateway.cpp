@@ -4,6 +4,7 @@
 #include <map>
 
 #include "common/log.h"
+#include "common/s3error.h"
 #include "common/metrics.h"
 #include "engine/caching_store.h"
 #include "engine/conditional_store.h"
@@ -39,13 +40,13 @@ bool read_part(ConfigSource& source, const std::string& name, const ConfigSnapsh
         try {
             value = parse(file->content);
         } catch (const std::exception& e) {
-            throw std::runtime_error(source.describe(name) + ": " + e.what());
+            throw std::runtime_error(source.describe(name) + ": " + for_log(e));
         }
         version = file->version;
         return true;
     } catch (const std::exception& e) {
         if (!previous) throw;
-        log::error("CONFIG RELOAD FAILED, keeping the last good version of ", name, ": ", e.what());
+        log::error("CONFIG RELOAD FAILED, keeping the last good version of ", name, ": ", for_log(e));
         metrics::add("cc_config_reload_failures_total", {});
         return false;
     }
@@ -80,7 +81,7 @@ bool Gateway::reload() {
     try {
         next = read(current.get());
     } catch (const std::exception& e) {
-        log::error("CONFIG RELOAD FAILED, keeping the last good user database and mapping: ", e.what());
+        log::error("CONFIG RELOAD FAILED, keeping the last good user database and mapping: ", for_log(e));
         metrics::add("cc_config_reload_failures_total", {});
         return false;
     }
@@ -112,7 +113,8 @@ StorePtr make_local_store(const MappingEntry& entry, const std::string& containe
     try {
         dir = file_store_dir(entry.aws_endpoint);
     } catch (const std::invalid_argument& e) {
-        throw unavailable("local store of " + entry.account + "/" + container + ": mapping aws_endpoint " + e.what());
+        throw unavailable("local store: the mapping's aws_endpoint is not usable (see the log)",
+                          entry.account + "/" + container + ": " + e.what());
     }
     if (dir) {
         // The embedded store on a persistent volume; the aws_bucket is its namespace, no credentials.
@@ -224,7 +226,7 @@ std::vector<S3Store::Bucket> Gateway::buckets_of(const User& user) const {
             else if (wildcard) out.emplace(std::move(b.name), b.created);
     } catch (const std::exception& e) {
         if (wildcard) throw;   // the list itself needs the answer: an error, never a partial list
-        log::warning("ListBuckets: no creation dates from the on-prem cluster: ", e.what());
+        log::warning("ListBuckets: no creation dates from the on-prem cluster: ", for_log(e));
     }
     std::vector<S3Store::Bucket> buckets;
     for (auto& [name, created] : out) buckets.push_back({name, created});

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "common/s3error.h"
 #include "common/metrics.h"
 #include "storage/s3_store.h"
 
@@ -36,9 +37,9 @@ bool IndexRefresher::refresh_side(const std::string& account, const std::string&
         }
     } catch (const std::exception& e) {
         ContainerState now = index_.state(account, container);
-        now.of(side).last_error = e.what();
+        now.of(side).last_error = for_log(e);
         index_.save_state(account, container, now);
-        log::warning("index refresh of ", account, "/", container, " (", side_name(side), ") failed: ", e.what());
+        log::warning("index refresh of ", account, "/", container, " (", side_name(side), ") failed: ", for_log(e));
         return false;
     }
     const std::uint64_t dropped = index_.drop_unseen(side, account, container, pass);
@@ -71,7 +72,7 @@ void IndexRefresher::refresh_all() {
                 Credentials creds{user->access_key, user->secret_key, ""};
                 for (auto& b : S3Store(where, [creds] { return creds; }).list_buckets()) containers.push_back(std::move(b.name));
             } catch (const std::exception& e) {
-                log::warning("index refresh: cannot list the containers of ", entry.account, ": ", e.what());
+                log::warning("index refresh: cannot list the containers of ", entry.account, ": ", for_log(e));
             }
             for (const auto& [a, c] : index_.containers())
                 if (a == entry.account) containers.push_back(c);
@@ -89,7 +90,7 @@ void IndexRefresher::refresh_all() {
                     refresh_side(entry.account, container, Side::Remote, *remote);
                 }
             } catch (const std::exception& e) {
-                log::warning("index refresh of ", entry.account, "/", container, " failed: ", e.what());
+                log::warning("index refresh of ", entry.account, "/", container, " failed: ", for_log(e));
             }
             const ContainerState st = index_.state(entry.account, container);
             for (Side side : {Side::Local, Side::Remote}) {

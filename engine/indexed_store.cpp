@@ -1,6 +1,7 @@
 #include "engine/indexed_store.h"
 
 #include "common/log.h"
+#include "common/s3error.h"
 #include "common/metrics.h"
 #include "common/timefmt.h"
 
@@ -20,7 +21,7 @@ bool IndexedStore::known_absent(const std::string& key) const {
     try {
         return fresh() && !index_.get(side_, account_, container_, key);
     } catch (const std::runtime_error& e) {
-        log::error("presence index unusable for ", account_, "/", container_, ", reading local first: ", e.what());
+        log::error("presence index unusable for ", account_, "/", container_, ", reading local first: ", for_log(e));
         return false;
     }
 }
@@ -80,7 +81,7 @@ ListPage IndexedStore::list(const ListRequest& req) {
         if (fresh()) return from_index(false);
     } catch (const std::runtime_error& e) {
         // A damaged index never fails a listing: the live stores answer instead.
-        log::error("presence index unusable for ", account_, "/", container_, ", listing live: ", e.what());
+        log::error("presence index unusable for ", account_, "/", container_, ", listing live: ", for_log(e));
     }
     try {
         return inner_->list(req);
@@ -89,7 +90,7 @@ ListPage IndexedStore::list(const ListRequest& req) {
         // better than none, as long as there was one. It is marked and logged.
         if (e.status() < 500 || index_.state(account_, container_).of(side_).last_complete == 0) throw;
         log::warning("listing ", account_, "/", container_, " from the presence index: the ", side_name(side_),
-                     " store failed: ", e.what());
+                     " store failed: ", for_log(e));
         metrics::add("cc_index_degraded_listings_total", {{"side", side_name(side_)}});
         return from_index(true);
     }

@@ -1,6 +1,7 @@
 #include "engine/periodic_task.h"
 
 #include "common/log.h"
+#include "common/s3error.h"
 
 namespace cc {
 
@@ -19,7 +20,7 @@ void PeriodicTask::start() {
                 try {
                     round_();
                 } catch (const std::exception& e) {
-                    log::error(name_, " round failed: ", e.what());
+                    log::error(name_, " round failed: ", for_log(e));
                 }
                 lock.lock();
             }

@@ -1,6 +1,7 @@
 #include "engine/write_policy_store.h"
 
 #include "common/log.h"
+#include "common/s3error.h"
 #include "engine/copy_through.h"
 
 namespace cc {
@@ -24,7 +25,7 @@ bool deliver_to_remote(ObjectStore& local, ObjectStore& remote, const std::strin
     try {
         local.mark_clean(key, out.source.info);
     } catch (const std::exception& e) {
-        log::warning("delivered '", key, "' on-prem but could not mark its local copy evictable: ", e.what());
+        log::warning("delivered '", key, "' on-prem but could not mark its local copy evictable: ", for_log(e));
     }
     return true;
 }
@@ -45,11 +46,13 @@ void WritePolicyStore::propagate(const std::string& key, const std::string& etag
                 local_->remove(key);
             } catch (const std::exception& cleanup) {
                 log::error("write-through of '", key, "' failed and its local copy could not be removed: ",
-                           cleanup.what());
+                           for_log(cleanup));
             }
-            throw S3Error(e.status() >= 500 ? 503 : e.status(), e.status() >= 500 ? "ServiceUnavailable" : e.code(),
-                          std::string("write-through: the remote store did not take the object, so it was not "
-                                      "stored: ") + e.what());
+            S3Error refused(e.status() >= 500 ? 503 : e.status(), e.status() >= 500 ? "ServiceUnavailable" : e.code(),
+                            std::string("write-through: the remote store did not take the object, so it was not "
+                                        "stored: ") + e.what());
+            refused.operator_detail = e.operator_detail;
+            throw refused;
         }
     } else if (policy_ == WritePolicy::WriteBack && journal_) {
         PendingUpload p = identity_;

@@ -1,6 +1,7 @@
 #include "engine/writeback_worker.h"
 
 #include "common/log.h"
+#include "common/s3error.h"
 #include "common/metrics.h"
 #include "engine/write_policy_store.h"
 
@@ -33,9 +34,9 @@ std::size_t WritebackWorker::deliver_due() {
             journal_.done(p);
             ++delivered;
         } catch (const std::exception& e) {
-            journal_.failed(p, e.what());
+            journal_.failed(p, for_log(e));
             log::warning("write-back of ", p.account, "/", p.container, "/", p.key, " failed (attempt ",
-                         p.attempts + 1, "), will retry: ", e.what());
+                         p.attempts + 1, "), will retry: ", for_log(e));
         }
     }
     // Queue depth and the age of the oldest pending write, for alerting.

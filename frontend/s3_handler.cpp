@@ -6,6 +6,7 @@
 
 #include "common/crypto.h"
 #include "common/log.h"
+#include "common/s3error.h"
 #include "common/metrics.h"
 #include "common/request_context.h"
 #include "frontend/authenticator.h"
@@ -144,14 +145,14 @@ void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServer
         bytes_in = ctx.bytes_in;
     } catch (const S3Error& e) {
         if (resp.sent() || bypassed_poco) {
-            log::error("request ", id, " failed after the response started: ", e.what());
+            log::error("request ", id, " failed after the response started: ", for_log(e));
             throw;   // the connection is dropped: the client sees a short body, never a wrong one
         }
-        if (e.status() >= 500) log::warning("request ", id, ": ", e.code(), ": ", e.what());
+        if (e.status() >= 500) log::warning("request ", id, ": ", e.code(), ": ", for_log(e));
         settle_unread_body(req ? &*req : nullptr, http, resp);
         send_error(resp, e, id, req ? req->resource() : http.getURI(), http.getMethod() == "HEAD");
     } catch (const std::exception& e) {
-        log::error("request ", id, " failed: ", e.what());
+        log::error("request ", id, " failed: ", for_log(e));
         if (resp.sent() || bypassed_poco) throw;
         settle_unread_body(req ? &*req : nullptr, http, resp);
         send_error(resp, internal_error("We encountered an internal error. Please try again."), id,

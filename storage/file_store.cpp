@@ -26,6 +26,7 @@
 
 #include "common/crypto.h"
 #include "common/log.h"
+#include "common/s3error.h"
 #include "common/timefmt.h"
 #include "common/uri.h"
 #include "storage/byte_range.h"
@@ -260,17 +261,27 @@ public:
     const std::string dir;
     std::atomic<std::uint64_t> max_bytes{0};
 
-    std::string who() const { return "local store (file://" + dir + ")"; }
+    std::string who() const { return "local store (file://" + dir + ")"; }   // for the log
+    // An outage as the client hears of it: the side, not the directory, which goes
+    // to the log only (common/s3error.h). `what` follows "local store".
+    S3Error outage(const std::string& what, const std::string& object = {}) const {
+        return unavailable("local store" + what, "file://" + dir + (object.empty() ? "" : ", object '" + object + "'"));
+    }
     std::string object_path(const std::string& rel) const { return dir + "/objects/" + rel; }
     std::string upload_dir(const std::string& id) const { return dir + "/uploads/" + id; }
 
     [[noreturn]] void io_fail(const std::string& what, int err) const {
         if (err == ENOSPC || err == EDQUOT)
-            throw S3Error(507, "InsufficientStorage", who() + " cannot " + what + ": " + errno_text(err));
-        throw unavailable(who() + " failed to " + what + ": " + errno_text(err));
+        {
+            S3Error full(507, "InsufficientStorage", "local store cannot " + what + ": " + errno_text(err));
+            full.operator_detail = "file://" + dir;
+            throw full;
+        }
+        throw outage(" failed to " + what + ": " + errno_text(err));
     }
     void check(const rocksdb::Status& s, const std::string& what) const {
-        if (!s.ok()) throw unavailable(who() + ": the metadata database failed to " + what + ": " + s.ToString());
+        if (!s.ok())   // RocksDB's words name files: the log's
+            throw unavailable("local store: the metadata database failed to " + what, "file://" + dir + ": " + s.ToString());
     }
 
     std::optional<Record> lookup(const std::string& name) const;
@@ -636,7 +647,7 @@ std::optional<Record> FileBackend::lookup(const std::string& name) const {
     if (s.IsNotFound()) return std::nullopt;
     check(s, "read a record");
     Record r;
-    if (!decode(value, r)) throw unavailable(who() + ": corrupt metadata record for '" + name.substr(name.find('\0') + 1) + "'");
+    if (!decode(value, r)) throw outage(": corrupt metadata record of the object", name.substr(name.find('\0') + 1));
     return r;
 }
 
@@ -647,7 +658,7 @@ std::optional<UploadRecord> FileBackend::lookup_upload(const std::string& name, 
     if (s.IsNotFound()) return std::nullopt;
     check(s, "read an upload record");
     UploadRecord u;
-    if (!decode(value, u)) throw unavailable(who() + ": corrupt record of upload " + id);
+    if (!decode(value, u)) throw outage(": corrupt record of upload " + id);
     return u;
 }
 
@@ -657,7 +668,7 @@ std::optional<PartRecord> FileBackend::lookup_part(const std::string& id, int nu
     if (s.IsNotFound()) return std::nullopt;
     check(s, "read a part record");
     PartRecord p;
-    if (!decode(value, p)) throw unavailable(who() + ": corrupt record of part " + std::to_string(number) + " of upload " + id);
+    if (!decode(value, p)) throw outage(": corrupt record of part " + std::to_string(number) + " of upload " + id);
     return p;
 }
 
@@ -940,15 +951,15 @@ std::optional<std::string> file_store_dir(const std::string& url) {
 // --- FileStore -----------------------------------------------------------------
 
 FileStore::FileStore(FileLocation where) : where_(std::move(where)) {
-    const std::string who = where_.side + " store (file://" + where_.dir + ")";
+    const std::string who = where_.side + " store", dir = "file://" + where_.dir;
     if (where_.bucket.empty() || where_.bucket.find('\0') != std::string::npos)
-        throw unavailable(who + ": the mapping's aws_bucket must be a non-empty name without NUL");
+        throw unavailable(who + ": the mapping's aws_bucket must be a non-empty name without NUL", dir);
     try {
         backend_ = backend_for(where_.dir);
     } catch (const S3Error&) {
         throw;
     } catch (const std::exception& e) {
-        throw unavailable(who + " unavailable: " + e.what());
+        throw unavailable(who + " unavailable (see the log)", dir + ": " + e.what());
     }
     backend_->max_bytes.store(where_.max_bytes);
 }
@@ -980,14 +991,14 @@ ReadResult FileStore::get(const std::string& key, const ReadOptions& opts, BodyS
             // Replaced, deleted or evicted between reading the record and opening
             // the file: read the record again.
             if (errno == ENOENT && attempt < 3) continue;
-            if (errno == ENOENT) throw unavailable(b.who() + ": the data file of '" + key + "' is missing");
+            if (errno == ENOENT) throw b.outage(": the object's data file is missing", key);
             b.io_fail("read '" + key + "'", errno);
         }
         if (rec->clean) {
             try {
                 b.touch(name, rec->file);
             } catch (const std::exception& e) {
-                log::warning(b.who(), ": cannot record an access to '", key, "': ", e.what());
+                log::warning(b.who(), ": cannot record an access to '", key, "': ", for_log(e));
             }
         }
         sink.begin(r);
@@ -1001,7 +1012,7 @@ ReadResult FileStore::get(const std::string& key, const ReadOptions& opts, BodyS
                 if (errno == EINTR) continue;
                 b.io_fail("read '" + key + "'", errno);
             }
-            if (n == 0) throw unavailable(b.who() + ": the data file of '" + key + "' is shorter than its record");
+            if (n == 0) throw b.outage(": the object's data file is shorter than its record", key);
             sink.write(buf.data(), static_cast<std::size_t>(n));
             offset += static_cast<std::uint64_t>(n);
             remaining -= static_cast<std::uint64_t>(n);
@@ -1067,7 +1078,7 @@ ListPage FileStore::list(const ListRequest& req) {
     } catch (const S3Error&) {
         throw;
     } catch (const std::exception& e) {
-        throw unavailable(std::string(e.what()));
+        throw unavailable("local store failed to list (see the log)", e.what());
     }
 }
 
@@ -1182,7 +1193,7 @@ std::string FileStore::complete_upload(const std::string& key, const std::string
             copied += static_cast<std::uint64_t>(n);
         }
         if (copied != chosen[i].size)
-            throw unavailable(b.who() + ": part " + std::to_string(parts[i].number) + " of upload " + upload_id +
+            throw b.outage(": part " + std::to_string(parts[i].number) + " of upload " + upload_id +
                               " has " + std::to_string(copied) + " bytes, its record says " +
                               std::to_string(chosen[i].size));
         etag_md5.update(chosen[i].md5.data(), chosen[i].md5.size());
@@ -1227,7 +1238,7 @@ PartsPage FileStore::list_parts(const std::string& key, const std::string& uploa
             break;
         }
         PartRecord p;
-        if (!decode(it->value().ToStringView(), p)) throw unavailable(b.who() + ": corrupt part record of upload " + upload_id);
+        if (!decode(it->value().ToStringView(), p)) throw b.outage(": corrupt part record of upload " + upload_id);
         PartInfo info;
         info.number = static_cast<int>(from_be(it->key().ToStringView().substr(prefix.size())));
         info.etag = p.etag();

@@ -137,25 +137,31 @@ HttpResponse S3Store::perform(const std::string& method, const std::string& path
     } catch (const TransportError& e) {
         const bool timeout = std::string_view(e.what()).find("Timeout") != std::string_view::npos;
         metrics::add("cc_backend_errors_total", {{"side", where_.side}, {"kind", timeout ? "timeout" : "connect"}});
-        throw unavailable(where_.side + " store unavailable (" + where_.endpoint + "): " + e.what());
+        throw unavailable(where_.side + " store unavailable: " + e.what(), where_.endpoint);   // curl's words: no address
     }
 }
 
-void S3Store::fail(const HttpResponse& resp, const std::string& what) const {
+// The client hears the side, the operation and the status; the store's own name
+// for the object (on the local side, the on-prem layout's), where the store is and
+// its words go to the log (common/s3error.h).
+void S3Store::fail(const HttpResponse& resp, const std::string& verb, const std::string& object) const {
     std::string code = xml_first_text(resp.body, "Code");
     std::string message = xml_first_text(resp.body, "Message");
-    std::string detail = "HTTP " + std::to_string(resp.status) + (code.empty() ? "" : " " + code) +
-                         (message.empty() ? "" : ": " + message);
-    const std::string who = where_.side + " store (" + where_.endpoint + "/" + where_.bucket + ")";
+    const std::string what = object.empty() ? verb : verb + " the object";
+    const std::string status = "HTTP " + std::to_string(resp.status) + (code.empty() ? "" : " " + code);
+    const std::string detail = where_.endpoint + "/" + where_.bucket + (object.empty() ? "" : "/" + object) +
+                               (message.empty() ? "" : ": " + message);
+    const std::string who = where_.side + " store";
     if (resp.status >= 500 || resp.status == 0) {
         metrics::add("cc_backend_errors_total", {{"side", where_.side}, {"kind", "http5xx"}});
-        throw unavailable(who + " failed to " + what + ": " + detail);
+        throw unavailable(who + " failed to " + what + ": " + status, detail);
     }
     // The connector's own credentials or bucket being wrong is an outage the
     // client cannot fix; only the remote side speaks with the client's rights.
     if (where_.side != "remote" && (resp.status == 401 || resp.status == 403 || code == "NoSuchBucket")) {
         metrics::add("cc_backend_errors_total", {{"side", where_.side}, {"kind", "refused"}});
-        throw unavailable(who + " refused to " + what + " (check the mapping's bucket and credentials): " + detail);
+        throw unavailable(who + " refused to " + what + " (check the mapping's bucket and credentials): " + status,
+                          detail);
     }
     if (code.empty()) code = resp.status == 403 ? "AccessDenied" : "InvalidRequest";
     if (message.empty()) message = "the " + where_.side + " store answered HTTP " + std::to_string(resp.status);
@@ -170,13 +176,14 @@ ReadResult S3Store::head(const std::string& key, const ReadOptions& opts) {
         // A HEAD 404 has no body to tell NoSuchKey from NoSuchBucket: on the local
         // side a missing bucket is an outage (as for GET), never "no such object".
         if (where_.side != "remote" && !bucket_exists())
-            throw unavailable(where_.side + " store (" + where_.endpoint + "/" + where_.bucket +
-                              ") refused to read '" + key + "': the bucket does not exist (check the mapping)");
+            throw unavailable(where_.side + " store refused to read the object: the bucket does not exist "
+                                  "(check the mapping)",
+                              where_.endpoint + "/" + where_.bucket + "/" + key);
         return {};
     }
     ReadResult r;
     r.status = status_of(resp.status);
-    if (r.status == ReadResult::Status::NotFound) fail(resp, "read '" + key + "'");
+    if (r.status == ReadResult::Status::NotFound) fail(resp, "read", key);
     r.info = object_info_from_headers(key, resp);
     const auto* len = resp.header("content-length");
     r.content_length = len ? std::strtoull(len->c_str(), nullptr, 10) : r.info.size;
@@ -208,7 +215,7 @@ ReadResult S3Store::get(const std::string& key, const ReadOptions& opts, BodySin
     if (resp.status == 404 && (where_.side == "remote" || xml_first_text(resp.body, "Code") != "NoSuchBucket"))
         return {};
     r.status = status_of(resp.status);
-    if (r.status == ReadResult::Status::NotFound) fail(resp, "read '" + key + "'");
+    if (r.status == ReadResult::Status::NotFound) fail(resp, "read", key);
     r.info = object_info_from_headers(key, resp);
     if (const auto* cr = resp.header("content-range")) r.content_range = *cr;
     if (r.status == ReadResult::Status::RangeNotSatisfiable && r.content_range.empty()) {
@@ -223,7 +230,7 @@ Stored S3Store::put(const std::string& key, const WriteOptions& opts, BodySource
     HeaderList h;
     add_write_headers(opts, h, "x-amz-meta-");
     HttpResponse resp = send("PUT", key, {}, std::move(h), &body);
-    if (resp.status != 200) fail(resp, "store '" + key + "'");
+    if (resp.status != 200) fail(resp, "store", key);
     return stored_from_headers(resp);
 }
 
@@ -231,7 +238,7 @@ void S3Store::remove(const std::string& key) {
     HttpResponse resp = send("DELETE", key, {}, {}, nullptr);
     if (resp.status == 204 || resp.status == 200) return;
     if (resp.status == 404 && xml_first_text(resp.body, "Code") != "NoSuchBucket") return;
-    fail(resp, "delete '" + key + "'");
+    fail(resp, "delete", key);
 }
 
 std::optional<std::string> S3Store::replace_metadata(const std::string& key, const WriteOptions& opts) {
@@ -242,7 +249,7 @@ std::optional<std::string> S3Store::replace_metadata(const std::string& key, con
     h.emplace_back("Content-Length", "0");
     HttpResponse resp = send("PUT", key, {}, std::move(h), nullptr);
     if (resp.status == 404 && xml_first_text(resp.body, "Code") != "NoSuchBucket") return std::nullopt;
-    if (resp.status != 200 || !xml_first_text(resp.body, "Code").empty()) fail(resp, "update metadata of '" + key + "'");
+    if (resp.status != 200 || !xml_first_text(resp.body, "Code").empty()) fail(resp, "update metadata of", key);
     return xml_first_text(resp.body, "ETag");
 }
 
@@ -287,7 +294,7 @@ std::string S3Store::create_upload(const std::string& key, const WriteOptions& o
     add_write_headers(opts, h, "x-amz-meta-");
     HttpResponse resp = send("POST", key, {{"uploads", ""}}, std::move(h), nullptr);
     std::string id = xml_first_text(resp.body, "UploadId");
-    if (resp.status != 200 || id.empty()) fail(resp, "start a multipart upload of '" + key + "'");
+    if (resp.status != 200 || id.empty()) fail(resp, "start a multipart upload of", key);
     return id;
 }
 
@@ -297,7 +304,7 @@ std::string S3Store::upload_part(const std::string& key, const std::string& uplo
     if (!content_md5.empty()) h.emplace_back("Content-MD5", content_md5);
     HttpResponse resp = send("PUT", key, {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}},
                              std::move(h), &body);
-    if (resp.status != 200) fail(resp, "store part " + std::to_string(part_number) + " of '" + key + "'");
+    if (resp.status != 200) fail(resp, "store part " + std::to_string(part_number) + " of", key);
     const auto* etag = resp.header("etag");
     return etag ? *etag : std::string();
 }
@@ -314,21 +321,21 @@ std::string S3Store::complete_upload(const std::string& key, const std::string& 
     // S3 may answer 200 and still report an error in the body.
     if (resp.status != 200 || !xml_first_text(resp.body, "Code").empty()) {
         if (resp.status == 200) resp.status = 400;
-        fail(resp, "complete the multipart upload of '" + key + "'");
+        fail(resp, "complete the multipart upload of", key);
     }
     return xml_first_text(resp.body, "ETag");
 }
 
 void S3Store::abort_upload(const std::string& key, const std::string& upload_id) {
     HttpResponse resp = send("DELETE", key, {{"uploadId", upload_id}}, {}, nullptr);
-    if (resp.status != 204 && resp.status != 200) fail(resp, "abort the multipart upload of '" + key + "'");
+    if (resp.status != 204 && resp.status != 200) fail(resp, "abort the multipart upload of", key);
 }
 
 PartsPage S3Store::list_parts(const std::string& key, const std::string& upload_id, int part_marker, int max_parts) {
     std::vector<std::pair<std::string, std::string>> q{{"uploadId", upload_id}, {"max-parts", std::to_string(max_parts)}};
     if (part_marker > 0) q.emplace_back("part-number-marker", std::to_string(part_marker));
     HttpResponse resp = send("GET", key, q, {}, nullptr);
-    if (resp.status != 200) fail(resp, "list the parts of '" + key + "'");
+    if (resp.status != 200) fail(resp, "list the parts of", key);
     try {
         return parse_parts_page(resp.body);
     } catch (const std::exception& e) {

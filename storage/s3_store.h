@@ -66,7 +66,9 @@ private:
                          const std::vector<std::pair<std::string, std::string>>& query,
                          HeaderList headers, BodySource* body,
                          const std::function<BodySink*(const HttpResponse&)>& stream_to = {});
-    [[noreturn]] void fail(const HttpResponse& resp, const std::string& what) const;
+    // `verb` names the operation ("read", "store part 3 of"), `object` the store's name
+    // for the object it was about, if any.
+    [[noreturn]] void fail(const HttpResponse& resp, const std::string& verb, const std::string& object = {}) const;
 
     S3Location where_;
     CredentialSource creds_;

@@ -136,21 +136,31 @@ class SwiftClient {
 public:
     explicit SwiftClient(const SwiftLocation& w) : w_(w), id_(w.auth_url + '\n' + w.user + '\n' + w.key) {}
 
-    std::string who() const { return w_.side + " store (" + w_.auth_url + ", container '" + w_.container + "')"; }
+    std::string who() const { return w_.side + " store"; }
+    // Where it is, for the log only (common/s3error.h).
+    std::string where() const { return w_.auth_url + ", container '" + w_.container + "'"; }
 
-    [[noreturn]] void fail(const HttpResponse& resp, const std::string& what) const {
+    // As S3Store::fail: the client hears the side, the operation and the status;
+    // the object's name in the store, where the store is and its words go to the log.
+    [[noreturn]] void fail(const HttpResponse& resp, const std::string& verb, const std::string& object = {}) const {
         std::string text = body_text(resp.body);
-        std::string detail = "HTTP " + std::to_string(resp.status) + (text.empty() ? "" : ": " + text);
-        if (resp.status >= 500 || resp.status == 0) throw unavailable(who() + " failed to " + what + ": " + detail);
+        const std::string what = object.empty() ? verb : verb + " the object";
+        const std::string status = "HTTP " + std::to_string(resp.status);
+        const std::string detail =
+            where() + (object.empty() ? "" : ", object '" + object + "'") + (text.empty() ? "" : ": " + text);
+        if (resp.status >= 500 || resp.status == 0) throw unavailable(who() + " failed to " + what + ": " + status, detail);
         // The connector's own credentials or container being wrong is an outage the client cannot fix.
         if (resp.status == 401 || resp.status == 403)
-            throw unavailable(who() + " refused to " + what + " (check the mapping's credentials): " + detail);
+            throw unavailable(who() + " refused to " + what + " (check the mapping's credentials): " + status, detail);
         if (resp.status == 404)
-            throw unavailable(who() + " failed to " + what + ": the container does not exist (check the mapping's aws_bucket)");
-        if (resp.status == 413)
-            throw S3Error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size (" + detail + ")");
-        throw S3Error(resp.status >= 400 && resp.status < 500 ? resp.status : 400, "InvalidRequest",
-                      "the " + w_.side + " store refused to " + what + ": " + detail);
+            throw unavailable(who() + " failed to " + what + ": the container does not exist (check the mapping's aws_bucket)",
+                              detail);
+        S3Error refused = resp.status == 413
+            ? S3Error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size (" + status + ")")
+            : S3Error(resp.status >= 400 && resp.status < 500 ? resp.status : 400, "InvalidRequest",
+                      "the " + w_.side + " store refused to " + what + ": " + status + (text.empty() ? "" : ": " + text));
+        refused.operator_detail = detail;
+        throw refused;
     }
 
     // A request to the container (object empty) or to one object of it. Re-authenticates once on a 401.
@@ -178,7 +188,7 @@ public:
             try {
                 resp = http_perform(req, stream_to);
             } catch (const TransportError& e) {
-                throw unavailable(w_.side + " store unavailable (" + s.storage_url + "): " + e.what());
+                throw unavailable(w_.side + " store unavailable: " + e.what(), s.storage_url);
             }
             if (resp.status != 401 || attempt > 0) return resp;
             sessions().invalidate(id_, s.token);
@@ -209,16 +219,19 @@ private:
         try {
             resp = http_perform(req);
         } catch (const TransportError& e) {
-            throw unavailable(w_.side + " store unavailable (" + w_.auth_url + "): " + e.what());
+            throw unavailable(w_.side + " store unavailable: " + e.what(), w_.auth_url);
         }
         if (resp.status == 401 || resp.status == 403)
-            throw unavailable(w_.side + " store (" + w_.auth_url + ") refused to authenticate '" + w_.user +
-                              "' (check the mapping's aws_identity and aws_secret): HTTP " + std::to_string(resp.status));
+            throw unavailable(w_.side + " store refused to authenticate the connector (check the mapping's "
+                                  "aws_identity and aws_secret): HTTP " + std::to_string(resp.status),
+                              w_.auth_url + ", user '" + w_.user + "'");
         const auto* url = resp.header("x-storage-url");
         const auto* token = resp.header("x-auth-token");
         if (resp.status < 200 || resp.status > 299 || !url || !token || url->empty() || token->empty())
-            throw unavailable(w_.side + " store (" + w_.auth_url + ") failed to authenticate '" + w_.user + "': HTTP " +
-                              std::to_string(resp.status) + (resp.status / 100 == 2 ? " without X-Storage-Url/X-Auth-Token" : ""));
+            throw unavailable(w_.side + " store failed to authenticate the connector: HTTP " +
+                                  std::to_string(resp.status) +
+                                  (resp.status / 100 == 2 ? " without X-Storage-Url/X-Auth-Token" : ""),
+                              w_.auth_url + ", user '" + w_.user + "'");
         Session s{*url, *token, Clock::now() + std::chrono::hours(1)};
         while (!s.storage_url.empty() && s.storage_url.back() == '/') s.storage_url.pop_back();
         if (const auto* exp = resp.header("x-auth-token-expires")) {
@@ -277,11 +290,11 @@ ReadResult SwiftStore::head(const std::string& key, const ReadOptions& opts) {
     add_read_headers(opts, h);
     HttpResponse resp = c.send("HEAD", key, "", std::move(h), nullptr);
     if (resp.status == 404) {
-        if (!c.container_exists()) c.fail(resp, "read '" + key + "'");
+        if (!c.container_exists()) c.fail(resp, "read", key);
         return {};
     }
     ReadResult r;
-    if (status_of(resp.status) == ReadResult::Status::NotFound) c.fail(resp, "read '" + key + "'");
+    if (status_of(resp.status) == ReadResult::Status::NotFound) c.fail(resp, "read", key);
     fill_read(r, key, resp);
     if (!opts.range.empty()) apply_head_range(r, opts.range);
     r.answered_by = where_.side;
@@ -302,10 +315,10 @@ ReadResult SwiftStore::get(const std::string& key, const ReadOptions& opts, Body
     });
     if (resp.status == 200 || resp.status == 206) return r;
     if (resp.status == 404) {
-        if (!c.container_exists()) c.fail(resp, "read '" + key + "'");
+        if (!c.container_exists()) c.fail(resp, "read", key);
         return {};
     }
-    if (status_of(resp.status) == ReadResult::Status::NotFound) c.fail(resp, "read '" + key + "'");
+    if (status_of(resp.status) == ReadResult::Status::NotFound) c.fail(resp, "read", key);
     fill_read(r, key, resp);
     return r;
 }
@@ -322,7 +335,7 @@ Stored SwiftStore::put(const std::string& key, const WriteOptions& opts, BodySou
     HttpResponse resp = c.send("PUT", key, "", std::move(h), &body);
     if (resp.status == 422)
         throw S3Error(400, "BadDigest", "The Content-MD5 you specified did not match what we received.");
-    if (resp.status != 201 && resp.status != 200) c.fail(resp, "store '" + key + "'");
+    if (resp.status != 201 && resp.status != 200) c.fail(resp, "store", key);
     Stored written = stored_from_headers(resp);
     if (!written.etag.empty()) written.etag = quoted(written.etag);   // Swift's ETag comes unquoted
     return written;
@@ -333,7 +346,7 @@ void SwiftStore::remove(const std::string& key) {
     HttpResponse resp = c.send("DELETE", key, "", {}, nullptr);
     if (resp.status == 204 || resp.status == 200) return;
     if (resp.status == 404 && c.container_exists()) return;
-    c.fail(resp, "delete '" + key + "'");
+    c.fail(resp, "delete", key);
 }
 
 std::optional<std::string> SwiftStore::replace_metadata(const std::string& key, const WriteOptions& opts) {
@@ -346,10 +359,10 @@ std::optional<std::string> SwiftStore::replace_metadata(const std::string& key, 
     h.emplace_back("Content-Length", "0");
     HttpResponse resp = c.send("POST", key, "", std::move(h), nullptr);
     if (resp.status == 404) {
-        if (!c.container_exists()) c.fail(resp, "update metadata of '" + key + "'");
+        if (!c.container_exists()) c.fail(resp, "update metadata of", key);
         return std::nullopt;
     }
-    if (resp.status < 200 || resp.status > 299) c.fail(resp, "update metadata of '" + key + "'");
+    if (resp.status < 200 || resp.status > 299) c.fail(resp, "update metadata of", key);
     // The POST answer carries no ETag: ask for it.
     HttpResponse after = c.send("HEAD", key, "", {}, nullptr);
     if (after.status == 404) return std::nullopt;   // deleted in between

@@ -47,8 +47,18 @@ def assert_503(err_or_resp, side):
         assert err["Code"] == "ServiceUnavailable"
         assert re.search(rf"\b{side}\b", err["Message"]), err["Message"]
         assert not re.search(rf"\b{other_side(side)}\b", err["Message"]), err["Message"]
+        # Where the store is (address, account, directory) is for the log, not for clients.
+        assert not re.search(r"127\.0\.0\.1|://|AUTH_|/tmp/", err["Message"]), err["Message"]
     else:                     # HEAD: no body, the code travels in a header
         assert headers.get("x-amz-error-code") == "ServiceUnavailable", headers
+
+
+def assert_logged_with_address(connector, resp):
+    """The connector's log tells the operator where the store that failed is, under the
+    request id the client got."""
+    rid = resp["ResponseMetadata"]["RequestId"]
+    lines = [l for l in connector.log_text().splitlines() if f"request {rid}: ServiceUnavailable" in l]
+    assert lines and "http://127.0.0.1:" in lines[0], (rid, lines)
 
 
 def outcome(call):
@@ -144,6 +154,7 @@ def test_remote_down(faulty, local, remote, uid, fault):
         results = dict(zip(calls, pool.map(lambda f: outcome(f), calls.values())))
     for name in ("get_onprem", "head_onprem", "get_missing", "list_v2", "list_v1", "list_buckets", "head_bucket_wild"):
         assert_503(results[name], "remote")
+    assert_logged_with_address(c, results["get_onprem"])
     assert [(b["Name"], b["CreationDate"].year) for b in results["list_buckets_exact"]["Buckets"]] == [("other2", 1970)]
     assert results["get_cloud"]["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert results["get_cloud"]["Body"].read() == b"cloud bytes"
@@ -201,6 +212,7 @@ def test_local_down(faulty, local, remote, uid, fault):
         results = dict(zip(calls, pool.map(lambda f: outcome(f), calls.values())))
     for name, r in results.items():
         assert_503(r, "local")
+    assert_logged_with_address(c, results["get_cloud"])
     # Nothing was stored on-prem in the local store's place.
     assert "Contents" not in remote.list_objects_v2(Bucket="bucket1", Prefix=pfx + "during")
 
