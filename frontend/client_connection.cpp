@@ -74,6 +74,16 @@ public:
         return r != 0;   // input, the client's close or an error: the read finds out which
     }
     BodyPace body_pace() const override { return pace_; }
+    // RFC 9112 §2.2: empty lines before a request line are ignored (a client may end
+    // a body with an extra CRLF); Poco's header reader would take the first one for
+    // the end of an empty head. Only bytes already received are looked at.
+    void skip_empty_lines() {
+        while (arrived() > 0) {
+            const int c = peek();
+            if (c != '\r' && c != '\n') return;
+            get();
+        }
+    }
 
 private:
     BodyPace pace_;
@@ -204,6 +214,7 @@ bool ClientConnection::serve_one() {
     try {
         Poco::Net::HTTPServerResponseImpl response(*session_);
         try {
+            session_->skip_empty_lines();
             // A pipelined head starts with bytes Poco's session already holds: the
             // capture knows them (raw_head.h).
             const bool capturing = capture_ && capture_->start(static_cast<std::size_t>(session_->pending()));

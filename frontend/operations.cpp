@@ -25,6 +25,13 @@ S3Error not_implemented(const std::string& what) {
     return S3Error(501, "NotImplemented", what + " is not implemented by cloud-connector");
 }
 
+S3Error no_such_bucket(const std::string& bucket) {
+    S3Error e(404, "NoSuchBucket", "The specified bucket does not exist");
+    e.detail_name = "BucketName";
+    e.detail_value = bucket;
+    return e;
+}
+
 S3Error no_such_key(const std::string& key) {
     S3Error e(404, "NoSuchKey", "The specified key does not exist.");
     e.detail_name = "Key";
@@ -462,7 +469,7 @@ void delete_object(OperationContext& ctx, ObjectStore& store) {
     ctx.resp.send();
 }
 
-void list_objects(OperationContext& ctx, ObjectStore& store) {
+void list_objects(OperationContext& ctx, ObjectStore& store, const std::function<bool()>& bucket_exists) {
     const S3Request& req = ctx.req;
     ListingParams p;
     p.bucket = req.bucket;
@@ -499,6 +506,10 @@ void list_objects(OperationContext& ctx, ObjectStore& store) {
         lr.marker = p.marker;
     }
     ListPage page = store.list(lr);
+    // Nothing listed in a bucket that may not exist ("/*" covers the containers the
+    // on-prem cluster has): a misspelt name is NoSuchBucket, as HeadBucket says,
+    // not an empty bucket. Asked only for an empty page.
+    if (page.entries.empty() && !page.truncated && !bucket_exists()) throw no_such_bucket(req.bucket);
     // Where the listing came from: live stores, the presence index, or the index
     // because a store is failing (a degraded answer rather than a 503).
     ctx.resp.set("x-cc-listing-source", page.degraded            ? "index-degraded"
@@ -533,12 +544,7 @@ void create_bucket(OperationContext& ctx, bool exists) {
 void head_bucket(OperationContext& ctx, bool exists) {
     // The question tools ask before using a bucket (rclone, s3a, boto3 waiters): under
     // "/*" only the on-prem cluster knows the answer, so a misspelt name is a 404 here.
-    if (!exists) {
-        S3Error e(404, "NoSuchBucket", "The specified bucket does not exist");
-        e.detail_name = "BucketName";
-        e.detail_value = ctx.req.bucket;
-        throw e;
-    }
+    if (!exists) throw no_such_bucket(ctx.req.bucket);
     ctx.resp.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
     ctx.resp.set("x-amz-bucket-region", "us-east-1");
     ctx.resp.setContentLength(0);

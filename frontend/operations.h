@@ -49,7 +49,8 @@ void head_object(OperationContext& ctx, ObjectStore& store);
 void put_object(OperationContext& ctx, ObjectStore& store);
 void copy_object(OperationContext& ctx, ObjectStore& store);
 void delete_object(OperationContext& ctx, ObjectStore& store);
-void list_objects(OperationContext& ctx, ObjectStore& store);
+// bucket_exists: asked when the page is empty (see Gateway::bucket_exists).
+void list_objects(OperationContext& ctx, ObjectStore& store, const std::function<bool()>& bucket_exists);
 // `exists`: under a "/*" entry, whether the on-prem cluster has the container.
 void head_bucket(OperationContext& ctx, bool exists);
 void create_bucket(OperationContext& ctx, bool exists);

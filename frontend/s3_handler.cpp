@@ -122,7 +122,8 @@ void S3Handler::handle(Poco::Net::HTTPServerRequest& http, Poco::Net::HTTPServer
             else if (op == "PutObject") put_object(ctx, store);
             else if (op == "CopyObject") copy_object(ctx, store);
             else if (op == "DeleteObject") delete_object(ctx, store);
-            else if (op == "ListObjects" || op == "ListObjectsV2") list_objects(ctx, store);
+            else if (op == "ListObjects" || op == "ListObjectsV2")
+                list_objects(ctx, store, [&] { return gateway_.bucket_exists(who->user, route); });
             else if (op == "HeadBucket") head_bucket(ctx, gateway_.bucket_exists(who->user, route));
             else if (op == "CreateBucket") create_bucket(ctx, gateway_.bucket_exists(who->user, route));
             else if (op == "GetObjectTagging") get_object_tagging(ctx, store);

@@ -680,6 +680,25 @@ def test_missing_host_and_unknown_versions(connector, uid):
     assert read_all_responses(out)[0] == (b"403", b"Forbidden"), out
 
 
+def test_empty_lines_before_a_request_line_are_ignored(connector, local, remote, uid):
+    """RFC 9112 section 2.2: a server SHOULD ignore empty lines before a request line (some
+    clients end a body with an extra CRLF). A signed PUT whose body is followed by a CRLF,
+    then a signed GET on the same connection: both served, the CRLF stored nowhere."""
+    key = f"bad-{uid}/crlf-after-body"
+    path = f"/bucket1/{key}"
+    body = b"exact bytes"
+    put = sign("PUT", connector.url + path, {"Content-Length": str(len(body))}, body)
+    get = sign("GET", connector.url + path, {})
+    host = {"Host": f"127.0.0.1:{connector.port}"}
+    wire = ("\r\n".join(request_lines("PUT", path, dict(put, **host))) + "\r\n\r\n").encode() + body + b"\r\n"
+    wire += ("\r\n".join(request_lines("GET", path, dict(get, **host, Connection="close"))) + "\r\n\r\n").encode()
+    out = exchange_until_closed(connector.port, b"\r\n" + wire)
+    assert read_all_responses(out) == [(b"200", b"OK"), (b"200", b"OK")], out
+    assert out.endswith(b"\r\n\r\n" + body), out
+    assert local.get_object(Bucket=LOCAL_BUCKET, Key=local_name(key))["Body"].read() == body
+    assert_still_serving(connector, uid)
+
+
 def test_a_truncated_request_head_is_not_dispatched(connector, uid):
     """A client that stops sending before the blank line ending its head: 400, nothing run."""
     out = exchange_until_closed(connector.port, b"GET /healthcheck HTTP/1.1\r\nHost: x\r\n")

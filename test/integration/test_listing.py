@@ -473,6 +473,25 @@ def test_head_bucket(connector, s3):
     assert client_error(other.list_objects_v2, Bucket="bucket1") == (404, "NoSuchBucket")
 
 
+def test_listing_a_wildcard_bucket_on_prem_does_not_have(s3, remote, uid):
+    """Under "/*" a name is a bucket when the on-prem cluster has the container: listing a
+    misspelt one is NoSuchBucket (as HeadBucket says), not an empty bucket; an empty page
+    of one that exists is an empty listing."""
+    missing = f"nosuch-{uid}"
+    assert client_error(remote.head_bucket, Bucket=missing)[0] == 404
+    assert client_error(s3.list_objects_v2, Bucket=missing) == (404, "NoSuchBucket")
+    assert client_error(s3.list_objects, Bucket=missing) == (404, "NoSuchBucket")
+    got = s3.list_objects_v2(Bucket="wild1", Prefix=f"nothing-{uid}/")
+    assert got["KeyCount"] == 0 and "Contents" not in got
+    # What a client wrote there (it lands in the cloud bucket) is still listed.
+    s3.put_object(Bucket=missing, Key="k.txt", Body=b"x")
+    try:
+        assert [o["Key"] for o in s3.list_objects_v2(Bucket=missing)["Contents"]] == ["k.txt"]
+    finally:
+        s3.delete_object(Bucket=missing, Key="k.txt")
+    assert client_error(s3.list_objects_v2, Bucket=missing) == (404, "NoSuchBucket")
+
+
 def test_head_bucket_unmapped_without_wildcard(make_connector):
     c = make_connector(entries=[e for e in mapping_entries() if e["container"] != "/*"]).start()
     s3 = c.client()
