@@ -76,9 +76,14 @@ public:
     BodyPace body_pace() const override { return pace_; }
     // RFC 9112 §2.2: empty lines before a request line are ignored (a client may end
     // a body with an extra CRLF); Poco's header reader would take the first one for
-    // the end of an empty head. Only bytes already received are looked at.
-    void skip_empty_lines() {
-        while (arrived() > 0) {
+    // the end of an empty head. Only bytes already received are looked at: on a plain
+    // connection the head has been read ahead into `capture` (no system call here).
+    void skip_empty_lines(const HeadCapture* capture) {
+        auto here = [&] {
+            if (pending() > 0) return true;
+            return capture ? !capture->ahead().empty() : socket().impl()->available() > 0;   // TLS: OpenSSL's buffer
+        };
+        while (here()) {
             const int c = peek();
             if (c != '\r' && c != '\n') return;
             get();
@@ -214,7 +219,7 @@ bool ClientConnection::serve_one() {
     try {
         Poco::Net::HTTPServerResponseImpl response(*session_);
         try {
-            session_->skip_empty_lines();
+            session_->skip_empty_lines(capture_);
             // A pipelined head starts with bytes Poco's session already holds: the
             // capture knows them (raw_head.h).
             const bool capturing = capture_ && capture_->start(static_cast<std::size_t>(session_->pending()));
