@@ -68,7 +68,15 @@ bool ambiguous_framing(const Poco::Net::HTTPServerRequest& http) {
         const std::string digits = Poco::trim(value);
         if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return true;
     }
-    return lengths > 0 && http.has("Transfer-Encoding");
+    // A transfer coding other than plain "chunked" (gzip, "gzip, chunked", identity, or
+    // several fields): Poco reads no body then, while a proxy in front may read one
+    // (RFC 9112 section 6.3: the length cannot be determined reliably).
+    int codings = 0;
+    for (const auto& [name, value] : http) {
+        if (Poco::icompare(name, "Transfer-Encoding") != 0) continue;
+        if (codings++ || Poco::icompare(Poco::trim(value), "chunked") != 0) return true;
+    }
+    return lengths > 0 && codings > 0;
 }
 
 S3Request parse_request(Poco::Net::HTTPServerRequest& http, std::string request_id,
@@ -77,8 +85,9 @@ S3Request parse_request(Poco::Net::HTTPServerRequest& http, std::string request_
     // could be read as another request (smuggling): refuse, and the connection closes.
     if (ambiguous_framing(http))
         throw S3Error(400, "BadRequest",
-                      "The request's length is ambiguous: several different Content-Length headers, "
-                      "or Content-Length together with Transfer-Encoding");
+                      "The request's length is ambiguous: several different Content-Length headers, a "
+                      "Content-Length that is not plain digits, Content-Length together with Transfer-Encoding, "
+                      "or a Transfer-Encoding other than chunked");
     if (!http.has("Host")) throw S3Error(400, "InvalidRequest", "The request has no Host header");
     if (http.getVersion() != Poco::Net::HTTPMessage::HTTP_1_1 && http.getVersion() != Poco::Net::HTTPMessage::HTTP_1_0)
         throw S3Error(505, "HttpVersionNotSupported", "Only HTTP/1.0 and HTTP/1.1 are supported, not " + http.getVersion());
