@@ -270,14 +270,15 @@ public:
     std::string object_path(const std::string& rel) const { return dir + "/objects/" + rel; }
     std::string upload_dir(const std::string& id) const { return dir + "/uploads/" + id; }
 
-    [[noreturn]] void io_fail(const std::string& what, int err) const {
-        if (err == ENOSPC || err == EDQUOT)
-        {
+    // `path`: the file or object name involved, for the log only (as outage()).
+    [[noreturn]] void io_fail(const std::string& what, int err, const std::string& path = {}) const {
+        S3Error e = outage(" failed to " + what + ": " + errno_text(err), path);
+        if (err == ENOSPC || err == EDQUOT) {
             S3Error full(507, "InsufficientStorage", "local store cannot " + what + ": " + errno_text(err));
-            full.operator_detail = "file://" + dir;
+            full.operator_detail = e.operator_detail;
             throw full;
         }
-        throw outage(" failed to " + what + ": " + errno_text(err));
+        throw e;
     }
     void check(const rocksdb::Status& s, const std::string& what) const {
         if (!s.ok())   // RocksDB's words name files: the log's
@@ -322,7 +323,7 @@ public:
     }
     void sync_dir(const std::string& path) const {
         Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (fd.fd < 0 || ::fsync(fd.fd) != 0) io_fail("sync directory " + path, errno);
+        if (fd.fd < 0 || ::fsync(fd.fd) != 0) io_fail("sync a directory", errno, path);
     }
 
 private:
@@ -435,7 +436,7 @@ std::string new_object_file(const FileBackend& b, const std::string& name) {
         b.sync_dir((fs::path(b.dir) / "objects" / level1).string());
         b.sync_dir((fs::path(b.dir) / "objects").string());
     } else if (ec) {
-        b.io_fail("create directory " + parent.string(), ec.value());
+        b.io_fail("create a directory", ec.value(), parent.string());
     }
     return level1 + "/" + level2 + "/" + h + "-" + random_hex(8);
 }
@@ -673,15 +674,16 @@ std::optional<PartRecord> FileBackend::lookup_part(const std::string& id, int nu
 }
 
 void FileBackend::full(std::uint64_t bytes, std::uint64_t max) const {
-    if (bytes > max)
-        throw S3Error(507, "InsufficientStorage",
-                      "the embedded file store at " + dir + " cannot hold an object of " + std::to_string(bytes) +
-                          " bytes: its capacity (file_store_max_bytes) is " + std::to_string(max) + " bytes");
-    throw S3Error(507, "InsufficientStorage",
-                  "the embedded file store at " + dir + " is full: " + std::to_string(usage_.dirty) + " of " +
-                      std::to_string(max) +
+    S3Error e = bytes > max
+        ? S3Error(507, "InsufficientStorage",
+                  "the embedded file store cannot hold an object of " + std::to_string(bytes) +
+                      " bytes: its capacity (file_store_max_bytes) is " + std::to_string(max) + " bytes")
+        : S3Error(507, "InsufficientStorage",
+                  "the embedded file store is full: " + std::to_string(usage_.dirty) + " of " + std::to_string(max) +
                       " bytes hold copies that exist only here and are never evicted (" + std::to_string(bytes) +
                       " more bytes were needed)");
+    e.operator_detail = "file://" + dir;   // where it is: the log's (common/s3error.h)
+    throw e;
 }
 
 void FileBackend::check_room(const std::string& name, std::uint64_t bytes) {
@@ -992,7 +994,7 @@ ReadResult FileStore::get(const std::string& key, const ReadOptions& opts, BodyS
             // the file: read the record again.
             if (errno == ENOENT && attempt < 3) continue;
             if (errno == ENOENT) throw b.outage(": the object's data file is missing", key);
-            b.io_fail("read '" + key + "'", errno);
+            b.io_fail("read the object", errno, key);
         }
         if (rec->clean) {
             try {
@@ -1010,7 +1012,7 @@ ReadResult FileStore::get(const std::string& key, const ReadOptions& opts, BodyS
             const ssize_t n = ::pread(fd.fd, buf.data(), want, static_cast<off_t>(offset));
             if (n < 0) {
                 if (errno == EINTR) continue;
-                b.io_fail("read '" + key + "'", errno);
+                b.io_fail("read the object", errno, key);
             }
             if (n == 0) throw b.outage(": the object's data file is shorter than its record", key);
             sink.write(buf.data(), static_cast<std::size_t>(n));
@@ -1095,7 +1097,7 @@ std::string FileStore::create_upload(const std::string& key, const WriteOptions&
     const std::string id = random_hex(kUploadIdLen / 2);
     std::error_code ec;
     fs::create_directories(b.upload_dir(id), ec);
-    if (ec) b.io_fail("create directory " + b.upload_dir(id), ec.value());
+    if (ec) b.io_fail("create an upload directory", ec.value(), b.upload_dir(id));
     b.sync_dir(b.dir + "/uploads");
     rocksdb::WriteBatch batch;
     batch.Put(upload_key(name_of(key), id), encode(u));

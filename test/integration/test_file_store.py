@@ -178,6 +178,38 @@ def test_unsafe_keys_are_just_names_inside_the_directory(fs, store, tmp_path):
     assert data_files(store) == []
 
 
+def test_a_broken_store_directory_is_a_503_that_names_no_path(fs, store, uid):
+    """A data file the server cannot read (here a directory in its place) and a directory it
+    cannot create: 503s naming the side and the operation; the paths and the object's name
+    in the store are in the log line of the request id, not in the message."""
+    s3 = fs.client()
+    key = f"fs/{uid}/unreadable"
+    s3.put_object(Bucket="bucket1", Key=key, Body=b"bytes")
+    [data] = data_file_of(store, key)
+    data.unlink()
+    data.mkdir()
+    uploads = store / "uploads"
+    moved = store / "uploads.moved"
+    uploads.rename(moved)
+    uploads.write_bytes(b"not a directory")
+    try:
+        for call in (lambda: s3.get_object(Bucket="bucket1", Key=key),
+                     lambda: s3.create_multipart_upload(Bucket="bucket1", Key=f"fs/{uid}/mpu")):
+            with pytest.raises(botocore.exceptions.ClientError) as e:
+                call()
+            err = e.value.response
+            assert err["Error"]["Code"] == "ServiceUnavailable", err
+            message = err["Error"]["Message"]
+            assert message.startswith("local store failed to ") and "/" not in message, message
+            rid = err["ResponseMetadata"]["RequestId"]
+            assert any(f"request {rid}: ServiceUnavailable" in l and str(store.resolve()) in l
+                       for l in fs.log_text().splitlines()), rid
+    finally:
+        uploads.unlink()
+        moved.rename(uploads)
+        data.rmdir()
+
+
 def test_bad_digest_or_broken_body_stores_nothing(fs, store, uid):
     s3 = fs.client()
     key = f"fs/{uid}/digest"
@@ -357,8 +389,13 @@ def test_full_store_refuses_dirty_puts_with_507(make_connector, store, uid):
     err = e.value.response
     assert err["ResponseMetadata"]["HTTPStatusCode"] == 507
     assert err["Error"]["Code"] == "InsufficientStorage"
-    assert f"the embedded file store at {store.resolve()} is full: {3 * MiB} of {3 * MiB} bytes hold copies " \
+    assert f"the embedded file store is full: {3 * MiB} of {3 * MiB} bytes hold copies " \
            "that exist only here and are never evicted" in err["Error"]["Message"]
+    # Where the store is goes to the log, under the request id, never to the client.
+    assert str(store) not in err["Error"]["Message"]
+    rid = err["ResponseMetadata"]["RequestId"]
+    assert any(f"request {rid}: InsufficientStorage" in l and str(store.resolve()) in l
+               for l in c.log_text().splitlines()), rid
     # Nothing was evicted to make room, nothing of the refused object was kept.
     for k in keys:
         assert s3.head_object(Bucket="bucket1", Key=k)["ContentLength"] == MiB
