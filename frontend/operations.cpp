@@ -507,10 +507,11 @@ void list_objects(OperationContext& ctx, ObjectStore& store, const std::function
     }
     ListPage page = store.list(lr);
     // Nothing listed in a bucket that may not exist ("/*" covers the containers the
-    // on-prem cluster has): a misspelt name is NoSuchBucket, as HeadBucket says,
-    // not an empty bucket. Asked only for an empty first page (a later page may be
-    // empty in a bucket that exists only in the cloud store).
-    if (page.entries.empty() && !page.truncated && lr.marker.empty() && !bucket_exists())
+    // on-prem cluster has): a misspelt name is NoSuchBucket, as HeadBucket says, not
+    // an empty bucket; but one that holds objects (written to the cloud store) is
+    // listed, whatever the prefix. Asked only for an empty first page.
+    if (page.entries.empty() && !page.truncated && lr.marker.empty() && !bucket_exists() &&
+        store.list(ListRequest{"", "", "", 1}).entries.empty())
         throw no_such_bucket(req.bucket);
     // Where the listing came from: live stores, the presence index, or the index
     // because a store is failing (a degraded answer rather than a 503).

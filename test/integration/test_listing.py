@@ -487,9 +487,12 @@ def test_listing_a_wildcard_bucket_on_prem_does_not_have(s3, remote, uid):
     s3.put_object(Bucket=missing, Key="k.txt", Body=b"x")
     try:
         assert [o["Key"] for o in s3.list_objects_v2(Bucket=missing)["Contents"]] == ["k.txt"]
-        # A page after the last key is empty, not NoSuchBucket: the client has listed the bucket.
+        # Empty pages of it are empty, not NoSuchBucket: after the last key, under a prefix
+        # nothing has, or none at all (max-keys 0: a probe).
         assert s3.list_objects_v2(Bucket=missing, StartAfter="k.txt")["KeyCount"] == 0
         assert "Contents" not in s3.list_objects(Bucket=missing, Marker="k.txt")
+        assert s3.list_objects_v2(Bucket=missing, Prefix="x/")["KeyCount"] == 0
+        assert s3.list_objects_v2(Bucket=missing, MaxKeys=0)["KeyCount"] == 0
     finally:
         s3.delete_object(Bucket=missing, Key="k.txt")
     assert client_error(s3.list_objects_v2, Bucket=missing) == (404, "NoSuchBucket")
