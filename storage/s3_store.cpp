@@ -7,6 +7,7 @@
 #include <Poco/DOM/NodeList.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 #include "common/metrics.h"
@@ -144,8 +145,35 @@ HttpResponse S3Store::perform(const std::string& method, const std::string& path
 // The client hears the side, the operation and the status; the store's own name
 // for the object (on the local side, the on-prem layout's), where the store is and
 // its words go to the log (common/s3error.h).
+namespace {
+
+// An S3 error code as a backend sent it, if it looks like one (letters and digits): a
+// client sees it, so nothing else a backend writes there reaches it.
+std::string plain_code(std::string code) {
+    const bool plain = !code.empty() && code.size() <= 64 &&
+                       std::all_of(code.begin(), code.end(), [](unsigned char c) { return std::isalnum(c) != 0; });
+    return plain ? code : std::string();
+}
+
+// Answers that say the connector's settings or mapping are wrong (a region, an
+// endpoint that redirects elsewhere), not the request: an outage the client cannot
+// fix, whichever side answers.
+bool misdirected(int status, const std::string& code) {
+    return (status >= 300 && status < 400) || code == "AuthorizationHeaderMalformed" || code == "PermanentRedirect" ||
+           code == "TemporaryRedirect" || code == "IllegalLocationConstraintException";
+}
+
+// The same for the local side, which speaks with the connector's own credentials
+// (the remote side speaks with the client's: a 403 there is the client's).
+bool connector_refused(int status, const std::string& code) {
+    return status == 401 || status == 403 || code == "NoSuchBucket" || code == "InvalidBucketName" ||
+           code == "InvalidToken" || code == "ExpiredToken" || code == "TokenRefreshRequired";
+}
+
+}  // namespace
+
 void S3Store::fail(const HttpResponse& resp, const std::string& verb, const std::string& object) const {
-    std::string code = xml_first_text(resp.body, "Code");
+    std::string code = plain_code(xml_first_text(resp.body, "Code"));
     std::string message = xml_first_text(resp.body, "Message");
     const std::string what = object.empty() ? verb : verb + " the object";
     const std::string status = "HTTP " + std::to_string(resp.status) + (code.empty() ? "" : " " + code);
@@ -156,12 +184,11 @@ void S3Store::fail(const HttpResponse& resp, const std::string& verb, const std:
         metrics::add("cc_backend_errors_total", {{"side", where_.side}, {"kind", "http5xx"}});
         throw unavailable(who + " failed to " + what + ": " + status, detail);
     }
-    // The connector's own credentials or bucket being wrong is an outage the
-    // client cannot fix; only the remote side speaks with the client's rights.
-    if (where_.side != "remote" && (resp.status == 401 || resp.status == 403 || code == "NoSuchBucket")) {
+    if (misdirected(resp.status, code) || (where_.side != "remote" && connector_refused(resp.status, code))) {
         metrics::add("cc_backend_errors_total", {{"side", where_.side}, {"kind", "refused"}});
-        throw unavailable(who + " refused to " + what + " (check the mapping's bucket and credentials): " + status,
-                          detail);
+        const std::string check = where_.side == "remote" ? "check swift_baseurl and remote_region"
+                                                          : "check the mapping's endpoint, region, bucket and credentials";
+        throw unavailable(who + " refused to " + what + " (" + check + "): " + status, detail);
     }
     if (code.empty()) code = resp.status == 403 ? "AccessDenied" : "InvalidRequest";
     if (message.empty()) message = "the " + where_.side + " store answered HTTP " + std::to_string(resp.status);

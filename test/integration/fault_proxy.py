@@ -6,6 +6,7 @@
     proxy.set_mode("close")     # accept, then reset the connection at once
     proxy.set_mode("hang")      # accept, read the request, never answer
     proxy.set_mode(503)         # answer every request with an HTTP error (any status)
+    proxy.set_mode(400, code="AuthorizationHeaderMalformed")   # ... with that S3 error code
     proxy.set_mode("cut", after_bytes=500)  # pass through, end the connection after 500 response bytes
     proxy.set_mode("early")     # answer 200 right after the request head, never reading its body
                                 # (as Swift does for a PUT that loses a same-timestamp race)
@@ -34,6 +35,7 @@ class FaultProxy:
         self.port = port
         self.mode = "pass"
         self.cut_after = 0
+        self.error_code = "InjectedFault"
         self.requests = 0            # connections accepted, for diagnostics
         self._lock = threading.Lock()
         self._listener = None
@@ -67,7 +69,7 @@ class FaultProxy:
     def __exit__(self, *exc):
         self.stop()
 
-    def set_mode(self, mode, after_bytes=0):
+    def set_mode(self, mode, after_bytes=0, code="InjectedFault"):
         """`after_bytes` is for "cut": pass through, but end each connection once the
         target has sent that many bytes back (a response cut off mid-body). It ends with
         a FIN, not a reset: a reset discards what the peer has received but not read
@@ -78,6 +80,7 @@ class FaultProxy:
         with self._lock:
             old, self.mode = self.mode, mode
             self.cut_after = after_bytes
+            self.error_code = code   # the <Code> of an HTTP error answer
         if mode == "refuse" and old != "refuse":
             self._close_listener()
         elif old == "refuse" and mode != "refuse":
@@ -276,7 +279,7 @@ class FaultProxy:
                 if not data:
                     break
                 remaining -= len(data)
-        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InjectedFault</Code>'
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{self.error_code}</Code>'
                 f'<Message>fault proxy answered {status}</Message></Error>').encode()
         head_only = head.split(b" ", 1)[0] == b"HEAD"
         client.sendall(

@@ -228,6 +228,46 @@ def test_local_down(faulty, local, remote, uid, fault):
     assert c.proc.poll() is None
 
 
+@pytest.mark.parametrize("side", [pytest.param("local", marks=pytest.mark.s3_local_store("the local store answers through a fault proxy")), "remote"])
+@pytest.mark.parametrize("answer", [(400, "AuthorizationHeaderMalformed"), (301, "PermanentRedirect"),
+                                    (307, "TemporaryRedirect")], ids=lambda a: a[1])
+def test_a_store_that_says_the_settings_are_wrong_is_an_outage(faulty, local, remote, uid, side, answer):
+    """A region the store does not serve, an endpoint that redirects elsewhere: the
+    connector's settings are wrong, not the client's request. A 503 naming the side
+    (a client must not be told its own signature is malformed), the detail in the log."""
+    s3 = faulty.client()
+    key = f"flt-{uid}/settings.txt"
+    if side == "local":
+        local.put_object(Bucket=LOCAL_BUCKET, Key=local_name(key), Body=b"cloud")
+    else:
+        remote.put_object(Bucket="bucket1", Key=key, Body=b"on-prem")
+    status, code = answer
+    faulty.proxies[side].set_mode(status, code=code)
+    results = [outcome(lambda: s3.get_object(Bucket="bucket1", Key=key))]
+    if side == "local":
+        results.append(outcome(lambda: s3.put_object(Bucket="bucket1", Key=key + ".new", Body=b"x")))
+    for r in results:
+        assert_503(r, side)
+        assert "refused" in r["Error"]["Message"], r["Error"]
+        assert_logged_with_address(faulty.connector, r)
+    faulty.proxies[side].set_mode("pass")
+    assert s3.get_object(Bucket="bucket1", Key=key)["Body"].read() in (b"cloud", b"on-prem")
+
+
+@pytest.mark.s3_local_store("the local store answers through a fault proxy")
+def test_a_backend_error_code_reaches_the_client_only_if_it_is_one(faulty, uid):
+    """A store's <Code> goes into the 503's message only when it looks like an S3 code:
+    nothing else a backend writes there reaches the client."""
+    s3 = faulty.client()
+    faulty.proxies["local"].set_mode(500, code="InternalError 10.9.8.7:6000")
+    r = outcome(lambda: s3.get_object(Bucket="bucket1", Key=f"flt-{uid}/x"))
+    assert_503(r, "local")
+    assert "10.9.8.7" not in r["Error"]["Message"] and r["Error"]["Message"].endswith("HTTP 500"), r["Error"]
+    faulty.proxies["local"].set_mode(500, code="SlowDown")
+    r = outcome(lambda: s3.get_object(Bucket="bucket1", Key=f"flt-{uid}/x"))
+    assert r["Error"]["Message"].endswith("HTTP 500 SlowDown"), r["Error"]
+
+
 @pytest.mark.parametrize("cut_after", [64 * 1024, 2 * 1024 * 1024], ids=["before-first-bytes", "mid-body"])
 @pytest.mark.parametrize("side", [pytest.param("local", marks=pytest.mark.s3_local_store("the local store fails on the network, behind a fault proxy")), "remote"])
 def test_response_cut_mid_body(faulty, local, remote, uid, side, cut_after):
