@@ -88,9 +88,10 @@ S3Request parse_request(Poco::Net::HTTPServerRequest& http, std::string request_
                       "The request's length is ambiguous: several different Content-Length headers, a "
                       "Content-Length that is not plain digits, Content-Length together with Transfer-Encoding, "
                       "or a Transfer-Encoding other than chunked");
-    if (!http.has("Host")) throw S3Error(400, "InvalidRequest", "The request has no Host header");
+    // The version first: a Host header is a rule of HTTP/1.1, not of versions we do not speak.
     if (http.getVersion() != Poco::Net::HTTPMessage::HTTP_1_1 && http.getVersion() != Poco::Net::HTTPMessage::HTTP_1_0)
         throw S3Error(505, "HttpVersionNotSupported", "Only HTTP/1.0 and HTTP/1.1 are supported, not " + http.getVersion());
+    if (!http.has("Host")) throw S3Error(400, "InvalidRequest", "The request has no Host header");
     S3Request r;
     r.http = &http;
     r.request_id = std::move(request_id);

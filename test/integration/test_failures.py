@@ -722,6 +722,9 @@ def test_missing_host_and_unknown_versions(connector, uid):
     for version in (b"HTTP/1.7", b"HTTP/2.0"):   # answered in a version we speak
         out = exchange_until_closed(connector.port, b"GET /bucket1/bad-%s %s\r\nHost: x\r\n\r\n" % (uid.encode(), version))
         assert out.startswith(b"HTTP/1.1 505 ") and b"HttpVersionNotSupported" in out, out
+    # Without a Host header too (a rule of HTTP/1.1, not of HTTP/3).
+    out = exchange_until_closed(connector.port, b"GET / HTTP/3\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 505 ") and b"HttpVersionNotSupported" in out, out
     # A request line that is not one is a bad request, not an oversized header section.
     out = exchange_until_closed(connector.port, b"GARBAGE\r\n\r\n")
     assert read_all_responses(out)[0] == (b"400", b"Bad Request") and b"<Code>BadRequest</Code>" in out, out
