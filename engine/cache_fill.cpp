@@ -8,9 +8,9 @@
 #include <thread>
 
 #include "common/log.h"
-#include "common/s3error.h"
 #include "common/metrics.h"
 #include "common/request_context.h"
+#include "common/s3error.h"
 
 namespace cc {
 namespace {

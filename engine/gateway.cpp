@@ -4,8 +4,8 @@
 #include <map>
 
 #include "common/log.h"
-#include "common/s3error.h"
 #include "common/metrics.h"
+#include "common/s3error.h"
 #include "engine/caching_store.h"
 #include "engine/conditional_store.h"
 #include "engine/layout.h"

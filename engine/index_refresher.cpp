@@ -3,8 +3,8 @@
 #include <set>
 
 #include "common/log.h"
-#include "common/s3error.h"
 #include "common/metrics.h"
+#include "common/s3error.h"
 #include "storage/s3_store.h"
 
 namespace cc {

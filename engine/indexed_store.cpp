@@ -1,8 +1,8 @@
 #include "engine/indexed_store.h"
 
 #include "common/log.h"
-#include "common/s3error.h"
 #include "common/metrics.h"
+#include "common/s3error.h"
 #include "common/timefmt.h"
 
 namespace cc {

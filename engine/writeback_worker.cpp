@@ -1,8 +1,8 @@
 #include "engine/writeback_worker.h"
 
 #include "common/log.h"
-#include "common/s3error.h"
 #include "common/metrics.h"
+#include "common/s3error.h"
 #include "engine/write_policy_store.h"
 
 namespace cc {

@@ -6,9 +6,9 @@
 
 #include "common/crypto.h"
 #include "common/log.h"
-#include "common/s3error.h"
 #include "common/metrics.h"
 #include "common/request_context.h"
+#include "common/s3error.h"
 #include "frontend/authenticator.h"
 #include "frontend/body_stream.h"
 #include "frontend/operator_endpoints.h"

@@ -261,28 +261,28 @@ public:
     const std::string dir;
     std::atomic<std::uint64_t> max_bytes{0};
 
-    std::string who() const { return "local store (file://" + dir + ")"; }   // for the log
-    // An outage as the client hears of it: the side, not the directory, which goes
-    // to the log only (common/s3error.h). `what` follows "local store".
+    // Where the store is: for the log only, never for clients (common/s3error.h).
+    std::string where() const { return "file://" + dir; }
+    std::string who() const { return "local store (" + where() + ")"; }   // for the log
+    // An outage as the client hears of it: the side; where it is and the object's
+    // name in the store go to the log. `what` follows "local store".
     S3Error outage(const std::string& what, const std::string& object = {}) const {
-        return unavailable("local store" + what, "file://" + dir + (object.empty() ? "" : ", object '" + object + "'"));
+        return unavailable("local store" + what, where() + (object.empty() ? "" : ", object '" + object + "'"));
     }
     std::string object_path(const std::string& rel) const { return dir + "/objects/" + rel; }
     std::string upload_dir(const std::string& id) const { return dir + "/uploads/" + id; }
 
-    // `path`: the file or object name involved, for the log only (as outage()).
+    // `path`: the file (or the object's name) involved, for the log only.
     [[noreturn]] void io_fail(const std::string& what, int err, const std::string& path = {}) const {
-        S3Error e = outage(" failed to " + what + ": " + errno_text(err), path);
-        if (err == ENOSPC || err == EDQUOT) {
-            S3Error full(507, "InsufficientStorage", "local store cannot " + what + ": " + errno_text(err));
-            full.operator_detail = e.operator_detail;
-            throw full;
-        }
+        const bool full = err == ENOSPC || err == EDQUOT;
+        S3Error e = full ? S3Error(507, "InsufficientStorage", "local store cannot " + what + ": " + errno_text(err))
+                         : unavailable("local store failed to " + what + ": " + errno_text(err));
+        e.operator_detail = where() + (path.empty() ? "" : ": " + path);
         throw e;
     }
     void check(const rocksdb::Status& s, const std::string& what) const {
         if (!s.ok())   // RocksDB's words name files: the log's
-            throw unavailable("local store: the metadata database failed to " + what, "file://" + dir + ": " + s.ToString());
+            throw unavailable("local store: the metadata database failed to " + what, where() + ": " + s.ToString());
     }
 
     std::optional<Record> lookup(const std::string& name) const;
@@ -682,7 +682,7 @@ void FileBackend::full(std::uint64_t bytes, std::uint64_t max) const {
                   "the embedded file store is full: " + std::to_string(usage_.dirty) + " of " + std::to_string(max) +
                       " bytes hold copies that exist only here and are never evicted (" + std::to_string(bytes) +
                       " more bytes were needed)");
-    e.operator_detail = "file://" + dir;   // where it is: the log's (common/s3error.h)
+    e.operator_detail = where();
     throw e;
 }
 

@@ -142,9 +142,6 @@ HttpResponse S3Store::perform(const std::string& method, const std::string& path
     }
 }
 
-// The client hears the side, the operation and the status; the store's own name
-// for the object (on the local side, the on-prem layout's), where the store is and
-// its words go to the log (common/s3error.h).
 namespace {
 
 // An S3 error code as a backend sent it, if it looks like one (letters and digits): a
@@ -172,6 +169,9 @@ bool connector_refused(int status, const std::string& code) {
 
 }  // namespace
 
+// The client hears the side, the operation and the status; the store's own name
+// for the object (on the local side, the on-prem layout's), where the store is and
+// its words go to the log (common/s3error.h).
 void S3Store::fail(const HttpResponse& resp, const std::string& verb, const std::string& object) const {
     std::string code = plain_code(xml_first_text(resp.body, "Code"));
     std::string message = xml_first_text(resp.body, "Message");
