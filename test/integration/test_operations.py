@@ -10,7 +10,7 @@ import botocore
 import pytest
 import requests
 
-from conftest import LOCAL_STORE, Trickler, mapping_entries, read_until_closed
+from conftest import LOCAL_STORE, Trickler, mapping_entries, read_until_closed, wait_for
 
 
 def scrape(url):
@@ -52,6 +52,9 @@ def test_metrics_move_with_traffic(make_connector, remote, uid):
     s3.get_object(Bucket="bucket1", Key=f"m-{uid}/remote")["Body"].read()
     with pytest.raises(botocore.exceptions.ClientError):
         s3.get_object(Bucket="bucket1", Key=f"m-{uid}/none")
+    # A request is counted once its response is out: the client can be faster than that.
+    gets = 'cc_request_duration_seconds_count{op="GetObject"}'
+    assert wait_for(lambda: scrape(c.url).get(gets, 0) - before.get(gets, 0) >= 3)
     after = scrape(c.url)
 
     def delta(name):
